@@ -1,0 +1,166 @@
+//! Every setting, from flags or environment variables, with the embedded
+//! defaults: with nothing set, Loupe keeps a SQLite database and an
+//! S3-compatible object store under `./data` and listens on 127.0.0.1:8080.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "loupe", version, about = "Turns uploaded data files into live, visual profiles.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the object store (unless external) and the worker (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Profile a local file and print the profile as JSON (no server needed).
+    Profile {
+        /// CSV, TSV or JSON Lines, plain or gzip.
+        path: PathBuf,
+        /// Override format detection: csv, tsv or json-lines.
+        #[arg(long, value_parser = ["csv", "tsv", "json-lines"])]
+        format: Option<String>,
+        /// Override delimiter detection (one character; `\t` for tab).
+        #[arg(long)]
+        delimiter: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "LOUPE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Base URL browsers use to reach this server; presigned upload URLs of the
+    /// embedded store point here. Default: http://<listen address>.
+    #[arg(long, env = "LOUPE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Directory for the SQLite database and the embedded object store.
+    #[arg(long, env = "LOUPE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// postgres://… to use PostgreSQL; a file path for SQLite. Default: <data-dir>/loupe.sqlite3.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Maximum database connections in the pool.
+    #[arg(long, env = "LOUPE_DB_POOL_SIZE", default_value_t = 10)]
+    pub db_pool_size: usize,
+
+    /// S3 API endpoint, e.g. https://s3.eu-west-1.amazonaws.com. Unset: the embedded store.
+    #[arg(long, env = "LOUPE_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// Bucket for uploaded files (created if missing).
+    #[arg(long, env = "LOUPE_S3_BUCKET", default_value = "loupe")]
+    pub s3_bucket: String,
+
+    /// Region to sign requests for.
+    #[arg(long, env = "LOUPE_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// Access key id for the external S3 API.
+    #[arg(long, env = "LOUPE_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+
+    /// Secret access key for the external S3 API.
+    #[arg(long, env = "LOUPE_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+
+    /// Address buckets as https://host/bucket (MinIO, Garage, most self-hosted S3).
+    #[arg(long, env = "LOUPE_S3_PATH_STYLE", default_value_t = false)]
+    pub s3_path_style: bool,
+
+    /// How long a presigned upload URL stays valid, in seconds.
+    #[arg(long, env = "LOUPE_UPLOAD_URL_TTL_SECS", default_value_t = 900)]
+    pub upload_url_ttl_secs: u64,
+
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "LOUPE_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+
+    /// Jobs this instance runs at once; 0 serves the API without a worker.
+    #[arg(long, env = "LOUPE_WORKER_CONCURRENCY", default_value_t = 2)]
+    pub worker_concurrency: usize,
+
+    /// How long a worker's claim on a job lasts without a heartbeat, in
+    /// seconds; a crashed worker's job is taken over after this.
+    #[arg(long, env = "LOUPE_JOB_LEASE_SECS", default_value_t = 30)]
+    pub job_lease_secs: u64,
+
+    /// Attempts at a job before it is failed.
+    #[arg(long, env = "LOUPE_JOB_MAX_ATTEMPTS", default_value_t = 3)]
+    pub job_max_attempts: u32,
+
+    /// How often an idle worker looks for jobs it was not woken for (other
+    /// instances' jobs, expired leases), in milliseconds.
+    #[arg(long, env = "LOUPE_JOB_POLL_MS", default_value_t = 2000)]
+    pub job_poll_ms: u64,
+}
+
+impl Config {
+    /// Parses a configuration from explicit arguments, ignoring the
+    /// environment's own command line; used by tests and embedders.
+    pub fn from_args<I, T>(args: I) -> Result<Config, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(std::iter::once("loupe".into()).chain(args.into_iter().map(Into::into)))
+            .map(|cli| cli.config)
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => self.data_dir.join("loupe.sqlite3").to_string_lossy().into_owned(),
+        }
+    }
+
+    pub fn upload_url_ttl(&self) -> Duration {
+        Duration::from_secs(self.upload_url_ttl_secs)
+    }
+
+    pub fn job_lease(&self) -> Duration {
+        Duration::from_secs(self.job_lease_secs.max(1))
+    }
+
+    pub fn job_poll_interval(&self) -> Duration {
+        Duration::from_millis(self.job_poll_ms.max(10))
+    }
+
+    /// Checks what clap cannot: combinations, and values that would make a
+    /// broken server rather than an error at start.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.s3_endpoint.is_some() && (self.s3_access_key_id.is_none() || self.s3_secret_access_key.is_none()) {
+            return Err("LOUPE_S3_ENDPOINT needs LOUPE_S3_ACCESS_KEY_ID and LOUPE_S3_SECRET_ACCESS_KEY".into());
+        }
+        if ["graphql", "auth", "healthz", "readyz", "metrics", "assets"].contains(&self.s3_bucket.as_str()) {
+            return Err(format!("bucket name {:?} is reserved for one of Loupe's own routes", self.s3_bucket));
+        }
+        if !(1..=604_800).contains(&self.upload_url_ttl_secs) {
+            return Err("LOUPE_UPLOAD_URL_TTL_SECS must be between 1 and 604800 (7 days, S3's limit)".into());
+        }
+        if self.job_max_attempts == 0 {
+            return Err("LOUPE_JOB_MAX_ATTEMPTS must be at least 1".into());
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!("LOUPE_PUBLIC_URL {url:?} must start with http:// or https://"));
+        }
+        Ok(())
+    }
+}

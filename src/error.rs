@@ -1,0 +1,65 @@
+//! The error policy, in one place.
+//!
+//! - `db`, `storage` and `profile` each have their own error type and know
+//!   nothing of users.
+//! - Domain code (`uploads`, `jobs`) returns [`AppError`], whose variants are
+//!   what a caller can act on. Database and storage failures become
+//!   `Internal`: they are logged in full and reach the caller only as
+//!   "internal error".
+//! - The GraphQL layer maps each variant once to a stable `extensions.code`
+//!   (see `graphql::errors`).
+
+use crate::db::DbError;
+use crate::storage::StorageError;
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    /// Also what another user's object answers, so ids cannot be probed.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    BadUserInput(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UploadMissing(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::BadUserInput(_) => "BAD_USER_INPUT",
+            AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::UploadMissing(_) => "UPLOAD_MISSING",
+            AppError::Conflict(_) => "CONFLICT",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(err: DbError) -> AppError {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal(err.to_string())
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(err: StorageError) -> AppError {
+        tracing::error!(error = %err, "object storage error");
+        AppError::Internal(err.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

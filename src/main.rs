@@ -1,0 +1,58 @@
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context;
+use clap::Parser;
+use loupe::config::{Cli, Command};
+use loupe::profile::{Format, ProfileOptions, Profiler};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,s3s=warn")))
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => loupe::app::start(cli.config).await?.run_until_signal().await,
+        Command::Migrate => {
+            loupe::app::open_database(&cli.config).await?;
+            Ok(())
+        }
+        Command::Profile { path, format, delimiter } => profile_file(&path, format.as_deref(), delimiter.as_deref()),
+    }
+}
+
+/// Streams a local file through the profiler, as the worker does with an
+/// object, and prints the result.
+fn profile_file(path: &Path, format: Option<&str>, delimiter: Option<&str>) -> anyhow::Result<()> {
+    let options = ProfileOptions {
+        format: format.map(|f| match f {
+            "tsv" => Format::Tsv,
+            "json-lines" => Format::JsonLines,
+            _ => Format::Csv,
+        }),
+        delimiter: match delimiter {
+            Some("\\t") => Some(b'\t'),
+            Some(d) if d.len() == 1 => d.bytes().next(),
+            Some(d) => anyhow::bail!("--delimiter {d:?} must be one character"),
+            None => None,
+        },
+        filename: Some(path.to_string_lossy().into_owned()),
+        ..ProfileOptions::default()
+    };
+    let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut profiler = Profiler::new(options);
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        profiler.feed(&buffer[..n])?;
+    }
+    let profile = profiler.finish()?;
+    serde_json::to_writer_pretty(std::io::stdout().lock(), &profile)?;
+    println!();
+    Ok(())
+}

@@ -1,0 +1,3 @@
+DROP TABLE jobs;
+DROP TABLE uploads;
+DROP TABLE users;

@@ -1,0 +1,145 @@
+//! Rows as diesel reads and writes them. Times are UTC.
+
+use chrono::NaiveDateTime;
+use diesel::backend::Backend;
+use diesel::deserialize::{FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::prelude::*;
+use diesel::serialize::{Output, ToSql};
+use diesel::sql_types::Text;
+
+use super::schema::{jobs, uploads, users};
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub login: String,
+    pub name: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = uploads)]
+pub struct Upload {
+    pub id: String,
+    pub owner_id: String,
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub size: i64,
+    pub object_key: String,
+    pub status: UploadStatus,
+    /// Overrides format detection: `csv`, `tsv` or `json_lines`.
+    pub format: Option<String>,
+    /// Overrides delimiter detection: one ASCII character.
+    pub delimiter: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub url_expires_at: NaiveDateTime,
+    pub uploaded_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = uploads)]
+pub struct NewUpload<'a> {
+    pub id: &'a str,
+    pub owner_id: &'a str,
+    pub filename: &'a str,
+    pub content_type: Option<&'a str>,
+    pub size: i64,
+    pub object_key: &'a str,
+    pub status: UploadStatus,
+    pub format: Option<&'a str>,
+    pub delimiter: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub url_expires_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: String,
+    pub upload_id: String,
+    pub owner_id: String,
+    pub status: JobStatus,
+    pub progress: f64,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<NaiveDateTime>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// The processor's output as JSON; set once the job has SUCCEEDED.
+    pub result: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob<'a> {
+    pub id: &'a str,
+    pub upload_id: &'a str,
+    pub owner_id: &'a str,
+    pub status: JobStatus,
+    pub max_attempts: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Implements diesel's Text mapping for a status enum on any backend, so the
+/// database holds readable names and the code holds a closed set.
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+        #[diesel(sql_type = Text)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl<DB: Backend> ToSql<Text, DB> for $name
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> diesel::serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        impl<DB: Backend> FromSql<Text, DB> for $name
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                match String::from_sql(bytes)?.as_str() {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err(format!("unknown {} {other:?}", stringify!($name)).into()),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(UploadStatus {
+    AwaitingUpload = "AWAITING_UPLOAD",
+    Uploaded = "UPLOADED",
+});
+
+text_enum!(JobStatus {
+    Pending = "PENDING",
+    Running = "RUNNING",
+    Succeeded = "SUCCEEDED",
+    Failed = "FAILED",
+    Cancelled = "CANCELLED",
+});
+
+impl JobStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+}

@@ -1,0 +1,156 @@
+//! Object storage: the one place Loupe talks S3. [`Storage`] wraps the
+//! aws-sdk-s3 client (presigned PUTs, HEAD, streaming GET) for any S3 API;
+//! [`embedded`] serves an S3-compatible endpoint from a local folder so a
+//! fresh install needs no other service, reached through the same client.
+
+pub mod embedded;
+
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
+
+/// Where the bucket is and how to sign for it.
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    /// Base URL of the S3 API, e.g. `https://s3.eu-west-1.amazonaws.com` or
+    /// `http://127.0.0.1:3900`. Presigned URLs point here, so it must be the
+    /// address browsers can reach.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// `https://host/bucket/key` rather than `https://bucket.host/key`; most
+    /// self-hosted S3 servers need it.
+    pub path_style: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("object storage request failed: {0}")]
+    Request(String),
+    #[error("reading the object failed: {0}")]
+    Read(String),
+}
+
+fn request_error(err: impl std::error::Error) -> StorageError {
+    // The SDK's Display is terse ("service error"); the source chain says why.
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    StorageError::Request(text)
+}
+
+/// A presigned request the client sends itself.
+#[derive(Clone, Debug)]
+pub struct PresignedRequest {
+    pub url: String,
+    pub method: String,
+    /// Headers the client must send exactly as given (they are signed).
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Clone)]
+pub struct Storage {
+    client: Client,
+    bucket: String,
+}
+
+impl Storage {
+    pub fn new(settings: &S3Settings) -> Storage {
+        let credentials =
+            Credentials::new(&settings.access_key_id, &settings.secret_access_key, None, None, "loupe-config");
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(settings.region.clone()))
+            .endpoint_url(settings.endpoint.trim_end_matches('/'))
+            .credentials_provider(credentials)
+            .force_path_style(settings.path_style)
+            // Checksums by default would add headers to presigned PUTs that a
+            // browser cannot compute; integrity is checked by size on confirm.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        Storage { client: Client::from_conf(config), bucket: settings.bucket.clone() }
+    }
+
+    /// Creates the bucket when the store does not have it yet.
+    pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => {
+                self.client.create_bucket().bucket(&self.bucket).send().await.map_err(request_error)?;
+                Ok(())
+            }
+            Err(err) => Err(request_error(err)),
+        }
+    }
+
+    /// Presigns a PUT of exactly `size` bytes to `key`, valid for `ttl`.
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        content_type: Option<&str>,
+        size: u64,
+        ttl: Duration,
+    ) -> Result<PresignedRequest, StorageError> {
+        let presigning = PresigningConfig::expires_in(ttl).map_err(request_error)?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_length(i64::try_from(size).map_err(request_error)?)
+            .set_content_type(content_type.map(str::to_owned))
+            .presigned(presigning)
+            .await
+            .map_err(request_error)?;
+        Ok(PresignedRequest {
+            url: request.uri().to_owned(),
+            method: request.method().to_owned(),
+            headers: request.headers().map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+        })
+    }
+
+    /// The object's size in bytes, or None when there is no such object.
+    pub async fn object_size(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(head) => Ok(Some(head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0))),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(err) => Err(request_error(err)),
+        }
+    }
+
+    /// Opens the object for reading as a stream of chunks.
+    pub async fn read(&self, key: &str) -> Result<ObjectReader, StorageError> {
+        let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(request_error)?;
+        Ok(ObjectReader { body: object.body })
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(request_error)?;
+        Ok(())
+    }
+}
+
+/// An object being read; chunks arrive as the store sends them, so memory
+/// stays at one chunk whatever the object's size.
+pub struct ObjectReader {
+    body: ByteStream,
+}
+
+impl ObjectReader {
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, StorageError> {
+        self.body.try_next().await.map_err(|e| StorageError::Read(e.to_string()))
+    }
+}

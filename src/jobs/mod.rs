@@ -1,0 +1,44 @@
+//! Jobs: the queue (a database table), the worker that runs them, the hub
+//! that publishes their changes, and what callers can ask of them.
+
+mod hub;
+mod output;
+mod process;
+mod watch;
+pub mod worker;
+
+pub use hub::JobHub;
+pub use output::JobOutput;
+pub use watch::watch_job;
+
+use crate::app::App;
+use crate::auth::Viewer;
+use crate::db::{Job, JobStatus};
+use crate::error::{AppError, AppResult};
+
+/// Largest page of `jobs`.
+pub const MAX_PAGE: usize = 100;
+
+pub async fn get_job(app: &App, viewer: &Viewer, id: &str) -> AppResult<Job> {
+    app.db.find_job(&viewer.user_id, id).await?.ok_or(AppError::NotFound("job"))
+}
+
+/// Stops the job: a pending one never runs, a running one is abandoned by
+/// its worker. Cancelling a cancelled job returns it; a finished one cannot be.
+pub async fn cancel_job(app: &App, viewer: &Viewer, id: &str) -> AppResult<Job> {
+    if let Some(job) = app.db.cancel_job(&viewer.user_id, id, chrono::Utc::now().naive_utc()).await? {
+        app.hub.publish(job.clone());
+        return Ok(job);
+    }
+    let job = get_job(app, viewer, id).await?;
+    match job.status {
+        JobStatus::Cancelled => Ok(job),
+        status => Err(AppError::Conflict(format!("the job has already ended: it is {}", status.as_str()))),
+    }
+}
+
+/// The viewer's jobs, newest first, after the job `after`.
+pub async fn list_jobs(app: &App, viewer: &Viewer, after: Option<&str>, first: usize) -> AppResult<Vec<Job>> {
+    let limit = first.min(MAX_PAGE) as i64;
+    Ok(app.db.list_jobs(&viewer.user_id, after, limit).await?)
+}

@@ -1,0 +1,169 @@
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+
+use super::result::JobResult;
+use super::upload::Upload;
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::jobs::{self, JobOutput};
+use crate::uploads;
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::db::JobStatus")]
+pub enum JobStatus {
+    /// Waiting for a worker.
+    Pending,
+    /// A worker is processing the file.
+    Running,
+    /// Done: `result` holds the output.
+    Succeeded,
+    /// Done: `error` says why.
+    Failed,
+    /// Stopped by `cancelJob`.
+    Cancelled,
+}
+
+/// Why a job failed.
+#[derive(SimpleObject)]
+pub struct JobError {
+    /// Stable: `UNREADABLE_FILE`, `UPLOAD_MISSING`, `STORAGE`, `ATTEMPTS_EXHAUSTED` or `INTERNAL`.
+    code: String,
+    /// For people, e.g. "line 3812: unclosed quote".
+    message: String,
+}
+
+/// The processing of one upload.
+pub struct Job(pub db::Job);
+
+#[Object]
+impl Job {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    async fn upload(&self, ctx: &Context<'_>) -> AppResult<Upload> {
+        let app = super::app(ctx)?;
+        let viewer = super::viewer(ctx)?;
+        Ok(Upload(uploads::get_upload(app, viewer, &self.0.upload_id).await?))
+    }
+
+    async fn status(&self) -> JobStatus {
+        self.0.status.into()
+    }
+
+    /// From 0 to 1: the share of the file read so far; 1 once the result is stored.
+    async fn progress(&self) -> f64 {
+        self.0.progress
+    }
+
+    /// Attempts started so far (a job is retried when its worker dies or
+    /// storage fails).
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+
+    async fn error(&self) -> Option<JobError> {
+        if self.0.status != db::JobStatus::Failed {
+            return None;
+        }
+        Some(JobError {
+            code: self.0.error_code.clone().unwrap_or_else(|| "INTERNAL".to_owned()),
+            message: self.0.error_message.clone().unwrap_or_default(),
+        })
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.and_utc()
+    }
+
+    /// When the latest attempt started.
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.started_at.map(|t| t.and_utc())
+    }
+
+    async fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.0.finished_at.map(|t| t.and_utc())
+    }
+
+    /// The processor's output; null until the job has SUCCEEDED.
+    async fn result(&self) -> AppResult<Option<JobResult>> {
+        let Some(json) = &self.0.result else { return Ok(None) };
+        let output: JobOutput = serde_json::from_str(json).map_err(|e| {
+            tracing::error!(job = %self.0.id, error = %e, "stored result does not parse");
+            AppError::Internal(e.to_string())
+        })?;
+        Ok(Some(output.into()))
+    }
+}
+
+#[derive(Default)]
+pub struct JobQuery;
+
+/// Default page size of `jobs`.
+const DEFAULT_PAGE: usize = 20;
+
+#[Object]
+impl JobQuery {
+    /// One of the viewer's jobs.
+    async fn job(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Job>> {
+        let id = super::parse_id(&id, "job")?;
+        Ok(Some(Job(jobs::get_job(super::app(ctx)?, super::viewer(ctx)?, &id).await?)))
+    }
+
+    /// The viewer's jobs, newest first. `first` is at most 100.
+    async fn jobs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> AppResult<Connection<String, Job, EmptyFields, EmptyFields>> {
+        let first = match first {
+            None => DEFAULT_PAGE,
+            Some(n) if (1..=jobs::MAX_PAGE as i32).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(AppError::BadUserInput(format!("first must be between 1 and {}, not {n}", jobs::MAX_PAGE)));
+            }
+        };
+        let after = after.map(|cursor| super::parse_id(&cursor, "cursor")).transpose()?;
+        // One more than asked tells whether there is a next page.
+        let mut rows = jobs::list_jobs(super::app(ctx)?, super::viewer(ctx)?, after.as_deref(), first + 1).await?;
+        let has_next = rows.len() > first;
+        rows.truncate(first);
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(rows.into_iter().map(|job| Edge::new(job.id.clone(), Job(job))));
+        Ok(connection)
+    }
+}
+
+#[derive(Default)]
+pub struct JobMutation;
+
+#[Object]
+impl JobMutation {
+    /// Stops a pending or running job (it ends CANCELLED). Cancelling a
+    /// cancelled job returns it; a job that already ended answers CONFLICT.
+    async fn cancel_job(&self, ctx: &Context<'_>, id: ID) -> AppResult<Job> {
+        let id = super::parse_id(&id, "job")?;
+        Ok(Job(jobs::cancel_job(super::app(ctx)?, super::viewer(ctx)?, &id).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct JobSubscription;
+
+#[Subscription]
+impl JobSubscription {
+    /// The job's current state, then every change of status or progress;
+    /// completes after a terminal state (at once if the job already ended).
+    async fn job_updates(
+        &self,
+        ctx: &Context<'_>,
+        job_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Job> + use<>> {
+        let job_id = super::parse_id(&job_id, "job")?;
+        let updates = jobs::watch_job(super::app(ctx)?, super::viewer(ctx)?, &job_id).await?;
+        Ok(updates.map(Job))
+    }
+}

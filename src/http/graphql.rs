@@ -1,0 +1,28 @@
+use async_graphql::BatchRequest;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::GraphQLResponse;
+use axum::Json;
+use axum::extract::State;
+use axum::response::Html;
+
+use super::GraphqlState;
+
+/// Executes queries and mutations. Only POST with a JSON body: a browser
+/// cannot send that cross-site without a CORS preflight, so a page on
+/// another site cannot make a signed-in user's browser run a mutation
+/// (GET, `text/plain` and form bodies are refused: 405 / 415).
+pub async fn execute(State(state): State<GraphqlState>, Json(request): Json<BatchRequest>) -> GraphQLResponse {
+    let request = request.data(state.viewer.clone());
+    state.schema.execute_batch(request).await.into()
+}
+
+/// GraphiQL, for exploring the API in a browser.
+pub async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Loupe GraphiQL")
+            .finish(),
+    )
+}

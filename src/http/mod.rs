@@ -1,0 +1,49 @@
+//! The HTTP surface: `/graphql` (POST to execute, GET for GraphiQL),
+//! `/graphql/ws` for subscriptions, health probes, and, when Loupe serves its
+//! own object store, the bucket's S3 routes on the same origin.
+
+mod graphql;
+mod ws;
+
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+
+use crate::app::App;
+use crate::auth::Viewer;
+use crate::graphql::LoupeSchema;
+use crate::storage::embedded::EmbeddedStore;
+
+/// What the GraphQL handlers share.
+#[derive(Clone)]
+struct GraphqlState {
+    schema: LoupeSchema,
+    /// Until sign-in lands every request acts as the local user.
+    viewer: Viewer,
+}
+
+pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>) -> Router {
+    let state = GraphqlState { schema: crate::graphql::schema(app.clone()), viewer };
+    let mut router = Router::new()
+        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql/ws", get(ws::subscriptions))
+        .with_state(state)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready).with_state(app));
+    if let Some(store) = embedded {
+        router = router.merge(store.routes());
+    }
+    router
+}
+
+/// 200 once the server takes work (migrated, storage ready, worker started).
+async fn ready(State(app): State<App>) -> (StatusCode, &'static str) {
+    if app.ready.load(Ordering::Acquire) {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+    }
+}

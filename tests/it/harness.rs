@@ -1,0 +1,391 @@
+//! Starts a real Loupe per test (own data directory, own database, an
+//! ephemeral port) and talks to it over real HTTP and websockets.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures_util::{SinkExt, StreamExt};
+use loupe::app::Server;
+use loupe::config::Config;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Emits `#[tokio::test]`s named `sqlite` and `postgres` in a module named
+/// after an `async fn(Backend)`, so each database test runs on both.
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test($crate::harness::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$test($crate::harness::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+pub(crate) use on_both_backends;
+
+/// The PostgreSQL server tests create their databases on.
+fn admin_url() -> String {
+    std::env::var("LOUPE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database of one test: a SQLite file in the test's folder, or a fresh
+/// PostgreSQL database dropped when the test ends, pass or fail.
+pub struct TestDatabase {
+    pub url: String,
+    pg_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend, dir: &std::path::Path) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                TestDatabase { url: dir.join("test.sqlite3").to_string_lossy().into_owned(), pg_name: None }
+            }
+            Backend::Postgres => {
+                let name = format!("loupe_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = AsyncPgConnection::establish(&admin_url()).await.expect("PostgreSQL is reachable");
+                admin.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                let base = admin_url();
+                let server = base.rsplit_once('/').map(|(server, _)| server).unwrap_or(&base);
+                TestDatabase { url: format!("{server}/{name}"), pg_name: Some(name) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        // Drop runs outside async context (maybe while unwinding): use a
+        // thread with its own runtime.
+        let result = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let mut admin = AsyncPgConnection::establish(&admin_url()).await?;
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .join();
+        if !matches!(result, Ok(Ok(()))) {
+            eprintln!("could not drop a test database");
+        }
+    }
+}
+
+pub struct TestApp {
+    pub server: Option<Server>,
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub http: reqwest::Client,
+    pub database: TestDatabase,
+    /// Kept for its Drop: removes the data directory.
+    _dir: tempfile::TempDir,
+    extra_args: Vec<String>,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, &[]).await
+    }
+
+    /// Starts with extra command-line settings, e.g. `["--upload-url-ttl-secs", "1"]`.
+    pub async fn start_with(backend: Backend, extra_args: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = TestDatabase::create(backend, dir.path()).await;
+        let mut app = TestApp {
+            server: None,
+            url: String::new(),
+            data_dir: dir.path().join("data"),
+            http: reqwest::Client::new(),
+            database,
+            _dir: dir,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        };
+        app.boot().await;
+        app
+    }
+
+    pub fn config(&self) -> Config {
+        let mut args = vec![
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+            "--data-dir".to_owned(),
+            self.data_dir.to_string_lossy().into_owned(),
+            "--database-url".to_owned(),
+            self.database.url.clone(),
+            "--job-poll-ms".to_owned(),
+            "200".to_owned(),
+        ];
+        args.extend(self.extra_args.iter().cloned());
+        Config::from_args(args).expect("valid test config")
+    }
+
+    async fn boot(&mut self) {
+        let server = loupe::app::start(self.config()).await.expect("Loupe starts");
+        self.url = server.public_url.clone();
+        self.server = Some(server);
+    }
+
+    /// Stops the server gracefully and starts it again on the same database
+    /// and data directory (on a new port), with new extra settings.
+    pub async fn restart_with(&mut self, extra_args: &[&str]) {
+        self.stop().await;
+        self.extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+        self.boot().await;
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+    }
+
+    pub fn app(&self) -> &loupe::app::App {
+        &self.server.as_ref().expect("server running").app
+    }
+
+    /// Runs SQL straight on the test's database, to stage what the API
+    /// cannot (a crashed worker's job, another user's rows).
+    pub async fn execute_sql(&self, sql: &str) {
+        if self.database.pg_name.is_some() {
+            let mut conn = AsyncPgConnection::establish(&self.database.url).await.unwrap();
+            conn.batch_execute(sql).await.unwrap();
+        } else {
+            use diesel::connection::{Connection, SimpleConnection};
+            let mut conn = diesel::SqliteConnection::establish(&self.database.url).unwrap();
+            conn.batch_execute(sql).unwrap();
+        }
+    }
+
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
+        if self.database.pg_name.is_some() {
+            use diesel_async::RunQueryDsl;
+            let mut conn = AsyncPgConnection::establish(&self.database.url).await.unwrap();
+            query.get_result::<Count>(&mut conn).await.unwrap().n
+        } else {
+            use diesel::{Connection, RunQueryDsl};
+            let mut conn = diesel::SqliteConnection::establish(&self.database.url).unwrap();
+            query.get_result::<Count>(&mut conn).unwrap().n
+        }
+    }
+
+    /// Runs a GraphQL operation; returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.http
+            .post(format!("{}/graphql", self.url))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql")
+            .json()
+            .await
+            .expect("JSON response")
+    }
+
+    /// Runs an operation that must succeed; returns its `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        response["data"].clone()
+    }
+
+    /// Asks for an upload ticket for `size` bytes.
+    pub async fn request_upload(&self, filename: &str, content_type: Option<&str>, size: u64) -> Ticket {
+        let data = self
+            .ok(
+                "mutation($input: RequestUploadInput!) { requestUpload(input: $input) {
+                    upload { id status size } url method headers { name value } expiresAt } }",
+                json!({ "input": { "filename": filename, "contentType": content_type, "size": size } }),
+            )
+            .await;
+        let ticket = &data["requestUpload"];
+        Ticket {
+            upload_id: ticket["upload"]["id"].as_str().unwrap().to_owned(),
+            url: ticket["url"].as_str().unwrap().to_owned(),
+            method: ticket["method"].as_str().unwrap().to_owned(),
+            headers: ticket["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| (h["name"].as_str().unwrap().to_owned(), h["value"].as_str().unwrap().to_owned()))
+                .collect(),
+        }
+    }
+
+    /// Sends `body` as the ticket says, like a browser would; returns the HTTP status.
+    pub async fn put(&self, ticket: &Ticket, url: &str, body: Vec<u8>) -> u16 {
+        let method = reqwest::Method::from_bytes(ticket.method.as_bytes()).unwrap();
+        // Like fetch(), Content-Length is always sent, from the body itself.
+        let mut request = self.http.request(method, url).header("content-length", body.len()).body(body);
+        for (name, value) in &ticket.headers {
+            if !name.eq_ignore_ascii_case("content-length") {
+                request = request.header(name, value);
+            }
+        }
+        request.send().await.expect("PUT to the store").status().as_u16()
+    }
+
+    pub async fn confirm(&self, upload_id: &str) -> Value {
+        self.graphql(
+            "mutation($id: ID!) { confirmUpload(uploadId: $id) { id status upload { id status } } }",
+            json!({ "id": upload_id }),
+        )
+        .await
+    }
+
+    /// Request, upload and confirm a file; returns the job id.
+    pub async fn submit(&self, filename: &str, content_type: Option<&str>, body: &[u8]) -> String {
+        let ticket = self.request_upload(filename, content_type, body.len() as u64).await;
+        assert_eq!(self.put(&ticket, &ticket.url, body.to_vec()).await, 200, "upload accepted");
+        let confirmed = self.confirm(&ticket.upload_id).await;
+        assert!(confirmed.get("errors").is_none(), "confirm failed: {confirmed:#}");
+        confirmed["data"]["confirmUpload"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits (over the subscription) for the job to end; returns the job with its result.
+    pub async fn finished_job(&self, job_id: &str) -> Value {
+        let updates = self.subscribe_job(job_id).await;
+        let last = updates.last().expect("at least one update");
+        assert!(is_terminal(last), "subscription ended on a terminal state: {updates:#?}");
+        self.ok(JOB_QUERY, json!({ "id": job_id })).await["job"].clone()
+    }
+
+    /// Follows `jobUpdates` over graphql-transport-ws until the server
+    /// completes it; returns every update.
+    pub async fn subscribe_job(&self, job_id: &str) -> Vec<Value> {
+        let messages = self.subscribe(Protocol::TransportWs, JOB_UPDATES, json!({ "jobId": job_id })).await;
+        messages
+            .into_iter()
+            .map(|payload| {
+                assert!(payload.get("errors").is_none(), "subscription error: {payload:#}");
+                payload["data"]["jobUpdates"].clone()
+            })
+            .collect()
+    }
+
+    /// Runs one subscription to completion over a real websocket; returns
+    /// the payload of every result message. Fails the test after 30 s.
+    pub async fn subscribe(&self, protocol: Protocol, query: &str, variables: Value) -> Vec<Value> {
+        tokio::time::timeout(Duration::from_secs(30), self.subscribe_inner(protocol, query, variables))
+            .await
+            .expect("subscription completes in time")
+    }
+
+    async fn subscribe_inner(&self, protocol: Protocol, query: &str, variables: Value) -> Vec<Value> {
+        let ws_url = format!("{}/graphql/ws", self.url.replacen("http", "ws", 1));
+        let mut request = ws_url.into_client_request().unwrap();
+        request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.name().parse().unwrap());
+        let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+        assert_eq!(response.headers()["sec-websocket-protocol"], protocol.name());
+        let send = |value: Value| Message::text(value.to_string());
+        socket.send(send(json!({ "type": "connection_init", "payload": {} }))).await.unwrap();
+        let (start, next, done) = match protocol {
+            Protocol::TransportWs => ("subscribe", "next", "complete"),
+            Protocol::Legacy => ("start", "data", "complete"),
+        };
+        let mut acked = false;
+        let mut payloads = Vec::new();
+        while let Some(message) = socket.next().await {
+            let message = message.expect("websocket message");
+            let Message::Text(text) = message else { continue };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            match value["type"].as_str().unwrap_or_default() {
+                "connection_ack" if !acked => {
+                    acked = true;
+                    let payload = json!({ "query": query, "variables": variables });
+                    socket.send(send(json!({ "id": "1", "type": start, "payload": payload }))).await.unwrap();
+                }
+                t if t == next => payloads.push(value["payload"].clone()),
+                "error" => {
+                    payloads.push(json!({ "errors": value["payload"] }));
+                    break;
+                }
+                t if t == done => break,
+                "ka" | "ping" | "pong" => {}
+                other => panic!("unexpected {other} message: {value}"),
+            }
+        }
+        let _ = socket.close(None).await;
+        payloads
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // A test that panicked may leave the server running; its runtime ends
+        // with the test, and the database is dropped after this.
+        self.server.take();
+    }
+}
+
+#[derive(Clone)]
+pub struct Ticket {
+    pub upload_id: String,
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Protocol {
+    /// graphql-ws (the library): `graphql-transport-ws`.
+    TransportWs,
+    /// subscriptions-transport-ws: `graphql-ws`.
+    Legacy,
+}
+
+impl Protocol {
+    fn name(self) -> &'static str {
+        match self {
+            Protocol::TransportWs => "graphql-transport-ws",
+            Protocol::Legacy => "graphql-ws",
+        }
+    }
+}
+
+pub const JOB_UPDATES: &str =
+    "subscription($jobId: ID!) { jobUpdates(jobId: $jobId) { id status progress attempts error { code message } } }";
+
+pub const JOB_QUERY: &str = "query($id: ID!) { job(id: $id) {
+    id status progress attempts createdAt startedAt finishedAt
+    error { code message }
+    upload { id filename size status }
+    result {
+        __typename
+        ... on FileSummary { size sha256 mediaType }
+        ... on TableProfile {
+            format delimiter hasHeader rowCount columnCount malformedRowCount
+            columns { name inferredType typeShare count nullCount distinctCount numeric { min max mean } }
+        }
+    }
+} }";
+
+pub fn is_terminal(job: &Value) -> bool {
+    matches!(job["status"].as_str(), Some("SUCCEEDED" | "FAILED" | "CANCELLED"))
+}
+
+/// The `extensions.code` of the first error of a response.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("an error with a code: {response:#}"))
+}

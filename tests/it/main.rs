@@ -1,0 +1,12 @@
+//! Integration tests: each starts a real Loupe (HTTP, websockets, embedded
+//! S3, worker) on its own database; database tests run on SQLite and
+//! PostgreSQL alike.
+
+mod harness;
+
+mod errors;
+mod http;
+mod journey;
+mod migrations;
+mod queue;
+mod schema;

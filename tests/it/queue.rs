@@ -1,0 +1,140 @@
+//! The queue survives crashes: nothing stays PENDING or RUNNING after a
+//! restart, and a subscriber never misses the end.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+
+use crate::harness::{Backend, JOB_QUERY, TestApp, on_both_backends};
+
+on_both_backends!(
+    crashed_and_pending_jobs_run_after_restart,
+    exhausted_jobs_fail,
+    lagging_subscriber_still_sees_the_end,
+    cancelled_jobs_never_run,
+);
+
+async fn crashed_and_pending_jobs_run_after_restart(backend: Backend) {
+    // No worker: jobs are enqueued and stay put, as if the server died at once.
+    let mut app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let crashed = app.submit("crashed.csv", None, b"a,b\n1,2\n").await;
+    let pending = app.submit("pending.csv", None, b"a,b\n3,4\n5,6\n").await;
+    // A worker claimed the first job, then died: RUNNING with a lease nobody renews.
+    app.execute_sql(&format!(
+        "UPDATE jobs SET status = 'RUNNING', attempts = 1, lease_owner = 'worker-that-died', \
+         lease_expires_at = '2000-01-01 00:00:00', started_at = '2000-01-01 00:00:00' WHERE id = '{crashed}'"
+    ))
+    .await;
+    let before = app.ok(JOB_QUERY, json!({ "id": crashed })).await;
+    assert_eq!(before["job"]["status"], "RUNNING");
+
+    app.restart_with(&["--worker-concurrency", "2"]).await;
+    let crashed_job = app.finished_job(&crashed).await;
+    assert_eq!(crashed_job["status"], "SUCCEEDED", "{crashed_job:#}");
+    assert_eq!(crashed_job["attempts"], 2, "the crashed attempt counts");
+    assert_eq!(crashed_job["result"]["rowCount"], 1);
+    let pending_job = app.finished_job(&pending).await;
+    assert_eq!(pending_job["status"], "SUCCEEDED");
+    assert_eq!(pending_job["attempts"], 1);
+}
+
+async fn exhausted_jobs_fail(backend: Backend) {
+    let mut app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let job_id = app.submit("doomed.csv", None, b"a\n1\n").await;
+    app.execute_sql(&format!(
+        "UPDATE jobs SET status = 'RUNNING', attempts = max_attempts, lease_owner = 'worker-that-died', \
+         lease_expires_at = '2000-01-01 00:00:00' WHERE id = '{job_id}'"
+    ))
+    .await;
+    app.restart_with(&[]).await;
+    let job = app.finished_job(&job_id).await;
+    assert_eq!(job["status"], "FAILED");
+    assert_eq!(job["error"]["code"], "ATTEMPTS_EXHAUSTED");
+    assert!(job["error"]["message"].as_str().unwrap().contains("stopped responding"));
+}
+
+/// A subscriber that falls more than the hub's capacity behind re-reads the
+/// job instead of failing, and still sees the terminal state.
+async fn lagging_subscriber_still_sees_the_end(backend: Backend) {
+    let app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let job_id = app.submit("watched.csv", None, b"a\n1\n").await;
+    let viewer = loupe::auth::Viewer::from(&loupe::auth::local_user());
+    let mut updates = loupe::jobs::watch_job(app.app(), &viewer, &job_id).await.unwrap().boxed();
+    let first = updates.next().await.unwrap();
+    assert_eq!(first.status.as_str(), "PENDING");
+
+    // Flood the hub far past its capacity while the subscriber is not reading,
+    // then end the job in the database, as another instance's worker would,
+    // with no event for it at all.
+    for i in 0..5000 {
+        let mut event = first.clone();
+        event.progress = f64::from(i) / 5000.0;
+        app.app().hub.publish(event);
+    }
+    app.execute_sql(&format!(
+        "UPDATE jobs SET status = 'FAILED', error_code = 'INTERNAL', error_message = 'staged', \
+         finished_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP WHERE id = '{job_id}'"
+    ))
+    .await;
+    let rest: Vec<_> = tokio::time::timeout(Duration::from_secs(20), updates.collect::<Vec<_>>())
+        .await
+        .expect("the watch ends by itself");
+    let last = rest.last().expect("updates after the lag");
+    assert_eq!(last.status.as_str(), "FAILED");
+    assert_eq!(rest.iter().filter(|job| job.status.is_terminal()).count(), 1);
+}
+
+const CANCEL: &str = "mutation($id: ID!) { cancelJob(id: $id) { id status finishedAt } }";
+
+async fn cancelled_jobs_never_run(backend: Backend) {
+    let mut app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let job_id = app.submit("unwanted.csv", None, b"a\n1\n").await;
+    let cancelled = app.ok(CANCEL, json!({ "id": job_id })).await;
+    assert_eq!(cancelled["cancelJob"]["status"], "CANCELLED");
+    assert!(cancelled["cancelJob"]["finishedAt"].is_string());
+    let again = app.ok(CANCEL, json!({ "id": job_id })).await;
+    assert_eq!(again["cancelJob"]["status"], "CANCELLED", "cancelling twice is harmless");
+    let updates = app.subscribe_job(&job_id).await;
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0]["status"], "CANCELLED");
+
+    app.restart_with(&[]).await;
+    let other = app.submit("wanted.csv", None, b"a\n1\n").await;
+    assert_eq!(app.finished_job(&other).await["status"], "SUCCEEDED");
+    let job = app.ok(JOB_QUERY, json!({ "id": job_id })).await["job"].clone();
+    assert_eq!(job["status"], "CANCELLED", "a worker never picked it up");
+    assert_eq!(job["attempts"], 0);
+
+    let finished = app.graphql(CANCEL, json!({ "id": other })).await;
+    assert_eq!(crate::harness::error_code(&finished), "CONFLICT");
+    let unknown = app.graphql(CANCEL, json!({ "id": uuid::Uuid::now_v7().to_string() })).await;
+    assert_eq!(crate::harness::error_code(&unknown), "NOT_FOUND");
+}
+
+/// Cancelling a running job stops its worker; the job stays CANCELLED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_running_job_stops_it() {
+    let app = TestApp::start_with(Backend::Sqlite, &["--worker-concurrency", "1"]).await;
+    let mut csv = String::from("id,value\n");
+    while csv.len() < 20_000_000 {
+        csv.push_str("12345,67.89\n");
+    }
+    let job_id = app.submit("long.csv", None, csv.as_bytes()).await;
+    let viewer = loupe::auth::Viewer::from(&loupe::auth::local_user());
+    let mut updates = loupe::jobs::watch_job(app.app(), &viewer, &job_id).await.unwrap().boxed();
+    let mut statuses = Vec::new();
+    while let Some(job) = tokio::time::timeout(Duration::from_secs(30), updates.next()).await.expect("updates") {
+        statuses.push(job.status.as_str());
+        if job.status.as_str() == "RUNNING" && statuses.iter().filter(|s| **s == "RUNNING").count() == 1 {
+            assert_eq!(app.ok(CANCEL, json!({ "id": job_id })).await["cancelJob"]["status"], "CANCELLED");
+        }
+    }
+    assert_eq!(statuses.last(), Some(&"CANCELLED"), "{statuses:?}");
+    // The worker stopped rather than finishing: the job never turns SUCCEEDED.
+    let next = app.submit("after.csv", None, b"a\n1\n").await;
+    assert_eq!(app.finished_job(&next).await["status"], "SUCCEEDED", "the worker's slot was freed");
+    let job = app.ok(JOB_QUERY, json!({ "id": job_id })).await["job"].clone();
+    assert_eq!(job["status"], "CANCELLED");
+    assert!(job["result"].is_null());
+}

@@ -121,6 +121,10 @@ impl TestApp {
     }
 
     pub fn config(&self) -> Config {
+        Config::from_args(self.args(self.extra_args.iter().cloned())).expect("valid test config")
+    }
+
+    fn args(&self, extra_args: impl Iterator<Item = String>) -> Vec<String> {
         let mut args = vec![
             "--listen".to_owned(),
             "127.0.0.1:0".to_owned(),
@@ -131,8 +135,8 @@ impl TestApp {
             "--job-poll-ms".to_owned(),
             "200".to_owned(),
         ];
-        args.extend(self.extra_args.iter().cloned());
-        Config::from_args(args).expect("valid test config")
+        args.extend(extra_args);
+        args
     }
 
     async fn boot(&mut self) {
@@ -147,6 +151,13 @@ impl TestApp {
         self.stop().await;
         self.extra_args = extra_args.iter().map(|s| s.to_string()).collect();
         self.boot().await;
+    }
+
+    /// Another instance on the same database and data directory, as when a
+    /// team runs several side by side; with its own extra settings.
+    pub async fn start_sibling(&self, extra_args: &[&str]) -> Server {
+        let config = Config::from_args(self.args(extra_args.iter().map(|s| s.to_string()))).expect("valid config");
+        loupe::app::start(config).await.expect("another instance starts")
     }
 
     pub async fn stop(&mut self) {

@@ -13,6 +13,7 @@ on_both_backends!(
     exhausted_jobs_fail,
     lagging_subscriber_still_sees_the_end,
     cancelled_jobs_never_run,
+    instances_share_the_queue,
 );
 
 async fn crashed_and_pending_jobs_run_after_restart(backend: Backend) {
@@ -137,4 +138,25 @@ async fn cancelling_a_running_job_stops_it() {
     let job = app.ok(JOB_QUERY, json!({ "id": job_id })).await["job"].clone();
     assert_eq!(job["status"], "CANCELLED");
     assert!(job["result"].is_null());
+}
+
+/// Instances share one database: two workers racing for the same queued
+/// jobs run each exactly once.
+async fn instances_share_the_queue(backend: Backend) {
+    let app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(app.submit(&format!("shared{i}.csv"), None, format!("n\n{i}\n").as_bytes()).await);
+    }
+    let (first, second) = tokio::join!(
+        app.start_sibling(&["--worker-concurrency", "2"]),
+        app.start_sibling(&["--worker-concurrency", "2"])
+    );
+    for id in &ids {
+        let job = app.finished_job(id).await;
+        assert_eq!(job["status"], "SUCCEEDED", "{job:#}");
+        assert_eq!(job["attempts"], 1, "claimed once: {job:#}");
+    }
+    first.shutdown().await.unwrap();
+    second.shutdown().await.unwrap();
 }

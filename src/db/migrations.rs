@@ -1,11 +1,18 @@
 //! Embedded migrations for both backends, run at start (and reverted by the
 //! migration test). On PostgreSQL an advisory lock serialises instances that
 //! start together.
+//!
+//! Migrations run on a blocking thread with diesel's synchronous harness:
+//! diesel-async's own harness uses `block_in_place`, which hung when two
+//! instances started in one task (`join!`).
 
-use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::{Backend, Db, DbError, DbResult, SqliteConn, sqlite_path};
+use super::{Backend, Db, DbError, DbResult, SQLITE_PRAGMAS, sqlite_path};
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -13,6 +20,7 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// An arbitrary constant naming Loupe's migration lock among advisory locks.
 const PG_LOCK_KEY: i64 = 0x4c6f_7570_655f_6d69;
 
+#[derive(Clone, Copy)]
 pub enum Direction {
     Up,
     DownAll,
@@ -21,23 +29,26 @@ pub enum Direction {
 /// Applies pending migrations (or reverts all) on a dedicated connection.
 /// Returns the versions that ran.
 pub async fn run(db: &Db, direction: Direction) -> DbResult<Vec<String>> {
-    let fail = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-    match db.backend() {
+    let (backend, url) = (db.backend(), db.url.clone());
+    tokio::task::spawn_blocking(move || run_blocking(backend, &url, direction))
+        .await
+        .map_err(|e| DbError::Migration(e.to_string()))?
+}
+
+fn run_blocking(backend: Backend, url: &str, direction: Direction) -> DbResult<Vec<String>> {
+    let failed = |e: &dyn std::fmt::Display| DbError::Migration(e.to_string());
+    match backend {
         Backend::Postgres => {
-            let mut conn =
-                AsyncPgConnection::establish(&db.url).await.map_err(|e| DbError::Migration(e.to_string()))?;
-            conn.batch_execute(&format!("SELECT pg_advisory_lock({PG_LOCK_KEY})")).await?;
-            let mut harness = AsyncMigrationHarness::new(conn);
-            let ran = apply(&mut harness, POSTGRES, direction).map_err(fail);
-            let mut conn = harness.into_inner();
-            conn.batch_execute(&format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})")).await?;
+            let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url).map_err(|e| failed(&e))?;
+            conn.batch_execute(&format!("SELECT pg_advisory_lock({PG_LOCK_KEY})"))?;
+            let ran = apply(&mut conn, POSTGRES, direction).map_err(|e| failed(&e));
+            conn.batch_execute(&format!("SELECT pg_advisory_unlock({PG_LOCK_KEY})"))?;
             ran
         }
         Backend::Sqlite => {
-            let conn =
-                SqliteConn::establish(sqlite_path(&db.url)).await.map_err(|e| DbError::Migration(e.to_string()))?;
-            let mut harness = AsyncMigrationHarness::new(conn);
-            apply(&mut harness, SQLITE, direction).map_err(fail)
+            let mut conn = SqliteConnection::establish(sqlite_path(url)).map_err(|e| failed(&e))?;
+            conn.batch_execute(SQLITE_PRAGMAS)?;
+            apply(&mut conn, SQLITE, direction).map_err(|e| failed(&e))
         }
     }
 }

@@ -143,15 +143,14 @@ fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)
 }
 
-/// Every SQLite connection gets WAL (readers never block the writer), a busy
-/// timeout (writers queue instead of failing) and enforced foreign keys.
+/// Every SQLite connection gets a busy timeout (writers queue instead of
+/// failing; set first, as switching to WAL itself takes a lock), WAL (readers
+/// never block the writer) and enforced foreign keys.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+
 async fn connect_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
     let mut conn = SqliteConn::establish(&path).await?;
-    conn.batch_execute(
-        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-    )
-    .await
-    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    conn.batch_execute(SQLITE_PRAGMAS).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
     Ok(conn)
 }

@@ -1,6 +1,6 @@
 //! CSV/TSV: a cheap quote-aware scanner that cuts the stream into blocks of
 //! whole records (so blocks can be parsed on any thread), and the per-block
-//! parser built on csv-core.
+//! splitter (csv-core semantics, zero-copy).
 
 use super::result::MalformedRow;
 use super::stats::{ColumnAcc, LineSource};
@@ -49,6 +49,16 @@ impl Scanner {
     /// Scans `buf` and returns the end offset of the last record boundary in
     /// it together with the number of newlines up to that point.
     pub fn scan(&mut self, buf: &[u8]) -> Option<(usize, u64)> {
+        self.scan_inner(buf, false)
+    }
+
+    /// Like `scan`, but stops at the first record boundary (and consumes
+    /// nothing after it): used to find where an over-long record ends.
+    pub fn scan_first(&mut self, buf: &[u8]) -> Option<(usize, u64)> {
+        self.scan_inner(buf, true)
+    }
+
+    fn scan_inner(&mut self, buf: &[u8], first_only: bool) -> Option<(usize, u64)> {
         let (d, q, nl) = (self.delim, self.quote, self.newline);
         let mut boundary = None;
         let mut i = 0;
@@ -63,6 +73,10 @@ impl Scanner {
                 if self.st != St::Quoted {
                     self.st = St::Outside;
                     boundary = Some((j + 1, self.lines));
+                    if first_only {
+                        self.prev = nl;
+                        return boundary;
+                    }
                 }
                 continue;
             }
@@ -252,6 +266,10 @@ impl LineSource for RecordLine<'_, '_> {
     }
 }
 
+pub fn too_long_reason(limit: usize) -> String {
+    format!("record longer than the limit of {limit} bytes (max_line_bytes), skipped")
+}
+
 #[derive(Default)]
 pub struct Tally {
     pub rows: u64,
@@ -285,6 +303,9 @@ pub struct CsvWorker {
     /// first block ever has this set).
     header_pending: bool,
     max_columns: usize,
+    /// Records longer than this are counted as malformed and skipped, the
+    /// same rule the pipeline applies to records it cannot buffer.
+    max_line: usize,
     /// Column names; empty until the first record was seen.
     pub names: Vec<String>,
     pub cols: Vec<ColumnAcc>,
@@ -313,16 +334,17 @@ fn column_names(fields: Vec<String>, has_header: bool) -> Vec<String> {
 }
 
 impl CsvWorker {
-    pub fn new(delim: u8, quote: u8, newline: u8, has_header: bool, max_columns: usize) -> Self {
+    pub fn new(delim: u8, quote: u8, newline: u8, has_header: bool, max_columns: usize, max_line: usize) -> Self {
         CsvWorker {
             delim,
             quote,
             newline,
             // With `;` as delimiter, `,` is free to be the decimal separator
-            // (the usual European export); see HANDOFF.md.
+            // (the usual European export); see the rules in the module docs.
             decimal_comma: delim == b';',
             header_pending: has_header,
             max_columns,
+            max_line,
             names: Vec::new(),
             cols: Vec::new(),
             tally: Tally::default(),
@@ -333,7 +355,7 @@ impl CsvWorker {
 
     /// A worker for later blocks: same dialect and columns, empty state.
     pub fn fresh(&self) -> Self {
-        let mut w = CsvWorker::new(self.delim, self.quote, self.newline, false, self.max_columns);
+        let mut w = CsvWorker::new(self.delim, self.quote, self.newline, false, self.max_columns, self.max_line);
         w.names = self.names.clone();
         w.cols = self.names.iter().map(|_| ColumnAcc::default()).collect();
         w
@@ -368,6 +390,11 @@ impl CsvWorker {
             }
             let mut line = RecordLine { cursor: &mut cursor, start: rec_start, cached: None };
             let nfields = self.split.fields.len();
+            if next - rec_start > self.max_line {
+                let limit = self.max_line;
+                self.tally.malformed(|| line.line(), || too_long_reason(limit));
+                continue;
+            }
             if self.cols.is_empty() && self.names.is_empty() {
                 let l = line.line();
                 self.first_record(data, l);
@@ -494,6 +521,17 @@ mod tests {
     }
 
     #[test]
+    fn scan_first_stops_at_the_first_boundary() {
+        let text = b"\"a\nb\",1\nc,2\nd,3\n";
+        let mut s = Scanner::new(b',', b'"', b'\n');
+        assert_eq!(s.scan_first(text), Some((8, 2)));
+        assert_eq!(s.scan(&text[8..]), Some((8, 4)));
+        let mut s = Scanner::new(b',', b'"', b'\n');
+        assert_eq!(s.scan_first(b"\"open\n"), None);
+        assert!(s.in_quotes());
+    }
+
+    #[test]
     fn scanner_reports_open_quote() {
         let mut s = Scanner::new(b',', b'"', b'\n');
         assert_eq!(s.scan(b"a,b\n1,\"oops\n2,3\n"), Some((4, 1)));
@@ -580,7 +618,7 @@ mod tests {
 
     #[test]
     fn worker_counts_rows_and_ragged() {
-        let mut w = CsvWorker::new(b',', b'"', b'\n', true, 100);
+        let mut w = CsvWorker::new(b',', b'"', b'\n', true, 100, 1 << 20);
         w.process(b"a,b\n1,2\n3\n\n4,5,6\n7,8", 0);
         assert_eq!(w.names, vec!["a", "b"]);
         assert_eq!(w.tally.rows, 2);

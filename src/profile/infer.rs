@@ -20,7 +20,7 @@ pub enum Cell {
 
 /// Null tokens, compared ASCII-case-insensitively after trimming spaces and
 /// tabs. Peers disagree here (DuckDB: only empty; pandas: a long list), so the
-/// list is fixed and documented in HANDOFF.md.
+/// list is fixed and documented in the module docs.
 pub const NULL_TOKENS: &[&str] = &["null", "na", "n/a", "nan", "none", "nil", "#n/a", "\\n"];
 
 pub fn trim(v: &[u8]) -> &[u8] {
@@ -47,7 +47,7 @@ pub fn is_null_token(v: &[u8]) -> bool {
 }
 
 /// Classifies an already trimmed value. `decimal_comma` accepts `12,5` as a
-/// float (used for `;`-delimited files, see HANDOFF.md).
+/// float (used for `;`-delimited files, see the rules in the module docs).
 pub fn classify(v: &[u8], decimal_comma: bool) -> Cell {
     if is_null_token(v) {
         return Cell::Null;

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::csv::Tally;
+use super::csv::{Tally, too_long_reason};
 use super::stats::ColumnAcc;
 use super::{ErrorKind, ProfileError};
 
@@ -82,26 +82,28 @@ pub struct JsonWorker {
     pub tally: Tally,
     pub fatal: Option<ProfileError>,
     max_columns: usize,
+    max_line: usize,
     /// `\r` for files with old-Mac line endings, else `\n`.
     newline: u8,
     text: String,
 }
 
 impl JsonWorker {
-    pub fn new(max_columns: usize, newline: u8) -> Self {
+    pub fn new(max_columns: usize, newline: u8, max_line: usize) -> Self {
         JsonWorker {
             index: HashMap::new(),
             cols: Vec::new(),
             tally: Tally::default(),
             fatal: None,
             max_columns,
+            max_line,
             newline,
             text: String::new(),
         }
     }
 
     pub fn fresh(&self) -> Self {
-        JsonWorker::new(self.max_columns, self.newline)
+        JsonWorker::new(self.max_columns, self.newline, self.max_line)
     }
 
     fn column(&mut self, key: Cow<str>, line: u64, pos: usize) -> Option<usize> {
@@ -133,6 +135,11 @@ impl JsonWorker {
             }
             let line = raw.trim_ascii();
             if line.is_empty() {
+                continue;
+            }
+            if line.len() > self.max_line {
+                let (l, limit) = (line_no, self.max_line);
+                self.tally.malformed(|| l, || too_long_reason(limit));
                 continue;
             }
             let obj = match serde_json::from_slice::<Ordered>(line) {
@@ -212,7 +219,7 @@ mod tests {
 
     #[test]
     fn keys_union_in_order() {
-        let mut w = JsonWorker::new(10, b'\n');
+        let mut w = JsonWorker::new(10, b'\n', 1 << 20);
         w.process(b"{\"b\":1,\"a\":\"x\"}\n\n{\"c\":{\"n\":[1,2]},\"a\":null}\nnot json\n[1]\n", 0);
         assert_eq!(w.tally.rows, 2);
         assert_eq!(w.tally.malformed, 2);
@@ -224,7 +231,7 @@ mod tests {
 
     #[test]
     fn too_many_keys_is_fatal() {
-        let mut w = JsonWorker::new(2, b'\n');
+        let mut w = JsonWorker::new(2, b'\n', 1 << 20);
         w.process(b"{\"a\":1,\"b\":2,\"c\":3}\n", 0);
         assert!(w.fatal.is_some());
     }

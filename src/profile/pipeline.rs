@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::csv::{CsvWorker, Scanner, Tally};
+use super::csv::{CsvWorker, Scanner, Tally, too_long_reason};
 use super::dialect::{self, BOM, SNIFF_BYTES};
 use super::encoding::{self, Encoding};
 use super::jsonl::JsonWorker;
@@ -75,6 +75,13 @@ impl Worker {
         }
     }
 
+    fn tally_mut(&mut self) -> &mut Tally {
+        match self {
+            Worker::Csv(w) => &mut w.tally,
+            Worker::Json(w) => &mut w.tally,
+        }
+    }
+
     fn take_fatal(&mut self) -> Option<ProfileError> {
         match self {
             Worker::Csv(w) => w.fatal.take(),
@@ -110,6 +117,18 @@ enum Framer {
 }
 
 impl Framer {
+    /// First record boundary in `buf`, consuming nothing after it.
+    fn scan_first(&mut self, buf: &[u8]) -> Option<(usize, u64)> {
+        match self {
+            Framer::Csv(s) => s.scan_first(buf),
+            Framer::Lines { newline, lines } => {
+                let j = memchr::memchr(*newline, buf)?;
+                *lines += 1;
+                Some((j + 1, *lines))
+            }
+        }
+    }
+
     fn scan(&mut self, buf: &[u8]) -> Option<(usize, u64)> {
         match self {
             Framer::Csv(s) => s.scan(buf),
@@ -174,6 +193,14 @@ impl Pool {
     }
 }
 
+/// Keeps a block buffer for reuse, unless enough are kept already or it grew
+/// large around one long record (a handful of those would pin many MiB).
+fn keep_spare(spare: &mut Vec<Vec<u8>>, buf: Vec<u8>) {
+    if spare.len() < SPARE_BUFFERS && buf.capacity() <= 4 * BLOCK_BYTES {
+        spare.push(buf);
+    }
+}
+
 fn internal(msg: String) -> ProfileError {
     ProfileError::new(ErrorKind::Internal, None, msg)
 }
@@ -188,6 +215,9 @@ pub struct Pipeline {
     /// Last record boundary inside `pending`: (end offset, newlines up to it).
     boundary: Option<(usize, u64)>,
     max_line: usize,
+    /// Start line of an over-long record being skipped: its bytes are still
+    /// scanned, to find where it ends, but not kept.
+    skipping: Option<u64>,
     threads: usize,
     inline: Worker,
     pool: Option<Pool>,
@@ -200,7 +230,7 @@ impl Pipeline {
         let (framer, inline) = match dialect.format {
             Format::JsonLines => (
                 Framer::Lines { newline: dialect.newline, lines: 0 },
-                Worker::Json(Box::new(JsonWorker::new(opts.max_columns, dialect.newline))),
+                Worker::Json(Box::new(JsonWorker::new(opts.max_columns, dialect.newline, opts.max_line_bytes.max(1)))),
             ),
             Format::Csv | Format::Tsv => (
                 Framer::Csv(Scanner::new(dialect.delimiter, dialect.quote, dialect.newline)),
@@ -210,6 +240,7 @@ impl Pipeline {
                     dialect.newline,
                     dialect.has_header,
                     opts.max_columns,
+                    opts.max_line_bytes.max(1),
                 ))),
             ),
         };
@@ -223,6 +254,7 @@ impl Pipeline {
             pending_line: 0,
             boundary: None,
             max_line: opts.max_line_bytes.max(1),
+            skipping: None,
             threads,
             inline,
             pool: None,
@@ -231,7 +263,14 @@ impl Pipeline {
         }
     }
 
-    fn push(&mut self, data: &[u8]) -> Result<(), ProfileError> {
+    fn push(&mut self, mut data: &[u8]) -> Result<(), ProfileError> {
+        if let Some(start_line) = self.skipping {
+            let Some((end, lines)) = self.framer.scan_first(data) else {
+                return Ok(());
+            };
+            self.end_skip(start_line, lines);
+            data = &data[end..];
+        }
         self.pending.extend_from_slice(data);
         if let Some((end, lines)) = self.framer.scan(&self.pending[self.scanned..]) {
             self.boundary = Some((self.scanned + end, lines));
@@ -242,30 +281,27 @@ impl Pipeline {
         {
             self.emit(end, lines)?;
         }
-        let partial = self.pending.len() - self.boundary.map_or(0, |b| b.0);
-        if partial > self.max_line {
-            return Err(self.too_long());
+        let start = self.boundary.map_or(0, |b| b.0);
+        if self.pending.len() - start > self.max_line {
+            // Drop the record so far and skip the rest of it: memory stays
+            // bounded and the rest of the file is still profiled. Whole
+            // records before it go out first, so `pending_line` can jump
+            // past the skipped one.
+            self.skipping = Some(self.boundary.map_or(self.pending_line, |b| b.1) + 1);
+            if let Some((end, lines)) = self.boundary.take() {
+                self.emit(end, lines)?;
+            }
+            self.pending.clear();
+            self.scanned = 0;
         }
         Ok(())
     }
 
-    fn too_long(&self) -> ProfileError {
+    fn end_skip(&mut self, start_line: u64, lines: u64) {
+        self.skipping = None;
+        self.pending_line = lines;
         let limit = self.max_line;
-        if let Some(line) = self.framer.open_quote_line() {
-            return ProfileError::new(
-                ErrorKind::UnclosedQuote,
-                Some(line),
-                format!(
-                    "unclosed quote: the quoted field starting on this line runs on for more than {limit} bytes (max_line_bytes)"
-                ),
-            );
-        }
-        let line = self.boundary.map_or(self.pending_line, |b| b.1) + 1;
-        ProfileError::new(
-            ErrorKind::RecordTooLong,
-            Some(line),
-            format!("a record is longer than the limit of {limit} bytes (max_line_bytes)"),
-        )
+        self.inline.tally_mut().malformed(|| start_line, || too_long_reason(limit));
     }
 
     fn emit(&mut self, end: usize, lines: u64) -> Result<(), ProfileError> {
@@ -303,7 +339,7 @@ impl Pipeline {
         };
         while self.spare.len() < SPARE_BUFFERS {
             match pool.recycled.try_recv() {
-                Ok(b) => self.spare.push(b),
+                Ok(b) => keep_spare(&mut self.spare, b),
                 Err(_) => break,
             }
         }
@@ -317,9 +353,7 @@ impl Pipeline {
 
     fn run_inline(&mut self, block: Vec<u8>, start_line: u64) -> Result<(), ProfileError> {
         self.inline.process(&block, start_line);
-        if self.spare.len() < SPARE_BUFFERS {
-            self.spare.push(block);
-        }
+        keep_spare(&mut self.spare, block);
         match self.inline.take_fatal() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -333,6 +367,11 @@ impl Pipeline {
                 Some(line),
                 "unclosed quote: the quoted field starting on this line is never closed".into(),
             ));
+        }
+        if let Some(start_line) = self.skipping {
+            // The over-long record ran to the end of the file.
+            let lines = self.pending_line;
+            self.end_skip(start_line, lines);
         }
         if !self.pending.is_empty() {
             let block = std::mem::take(&mut self.pending);

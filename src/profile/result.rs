@@ -76,10 +76,12 @@ pub struct NumericStats {
     /// Exact; a JSON integer when every fitting value was an integer.
     pub min: serde_json::Number,
     pub max: serde_json::Number,
-    pub mean: f64,
-    /// Sample standard deviation (n − 1), like DuckDB's `stddev`.
-    pub std_dev: f64,
-    pub sum: f64,
+    /// Mean, sample standard deviation (n − 1, like DuckDB's `stddev`) and
+    /// sum; None where f64 overflows (values beyond ~1e154 square to
+    /// infinity), since JSON has no representation for infinity.
+    pub mean: Option<f64>,
+    pub std_dev: Option<f64>,
+    pub sum: Option<f64>,
     pub zero_count: u64,
     pub negative_count: u64,
     /// Approximate (KLL, see `quantile_rank_error`); exact below 1000 values.

@@ -30,6 +30,87 @@ const K_DATE: usize = 3;
 const K_DATETIME: usize = 4;
 const K_STR: usize = 5;
 
+/// Integer columns whose values stay within this many consecutive integers
+/// (ages, years, ratings, small counts) are counted exactly.
+const EXACT_SPAN: i128 = 8192;
+
+/// Exact value counts over a window of integers: quantiles and histograms
+/// come out exact, and a value costs an array increment instead of a sketch
+/// update. Left for the KLL sketch as soon as a value does not fit.
+#[derive(Clone, Default)]
+struct IntCounts {
+    base: i64,
+    counts: Vec<u64>,
+}
+
+impl IntCounts {
+    fn fits(&self, lo: i64, hi: i64) -> bool {
+        if self.counts.is_empty() {
+            return i128::from(hi) - i128::from(lo) < EXACT_SPAN;
+        }
+        let top = self.base + self.counts.len() as i64 - 1;
+        i128::from(hi.max(top)) - i128::from(lo.min(self.base)) < EXACT_SPAN
+    }
+
+    /// Counts `i` (`c` times); false, changing nothing, if the window would
+    /// grow past `EXACT_SPAN`.
+    fn add(&mut self, i: i64, c: u64) -> bool {
+        if !self.fits(i, i) {
+            return false;
+        }
+        if self.counts.is_empty() {
+            self.base = i;
+        } else if i < self.base {
+            let grow = (self.base - i) as usize;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.base = i;
+        }
+        let at = (i - self.base) as usize;
+        if at >= self.counts.len() {
+            self.counts.resize(at + 1, 0);
+        }
+        self.counts[at] += c;
+        true
+    }
+
+    fn merge(&mut self, o: &IntCounts) -> bool {
+        if o.counts.is_empty() {
+            return true;
+        }
+        let top = o.base + o.counts.len() as i64 - 1;
+        if !self.fits(o.base, top) {
+            return false;
+        }
+        for (k, &c) in o.counts.iter().enumerate() {
+            if c > 0 {
+                self.add(o.base + k as i64, c);
+            }
+        }
+        true
+    }
+
+    fn spill_into(&self, kll: &mut Kll) {
+        for (k, &c) in self.counts.iter().enumerate() {
+            if c > 0 {
+                kll.update_weighted((self.base + k as i64) as f64, c);
+            }
+        }
+    }
+
+    fn cdf(&self) -> Vec<(f64, u64)> {
+        let mut acc = 0;
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|p| *p.1 > 0)
+            .map(|(k, &c)| {
+                acc += c;
+                ((self.base + k as i64) as f64, acc)
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone)]
 pub struct NumAcc {
     n: u64,
@@ -42,6 +123,9 @@ pub struct NumAcc {
     all_int: bool,
     zeros: u64,
     negatives: u64,
+    /// Some while every value so far was an integer within `EXACT_SPAN`;
+    /// `kll` is empty until then.
+    exact: Option<IntCounts>,
     kll: Kll,
 }
 
@@ -58,6 +142,7 @@ impl Default for NumAcc {
             all_int: true,
             zeros: 0,
             negatives: 0,
+            exact: Some(IntCounts::default()),
             kll: Kll::default(),
         }
     }
@@ -85,7 +170,24 @@ impl NumAcc {
         }
         self.zeros += u64::from(x == 0.0);
         self.negatives += u64::from(x < 0.0);
-        self.kll.update(x);
+        let counted = match (self.exact.as_mut(), int) {
+            (Some(ec), Some(i)) => ec.add(i, 1),
+            _ => false,
+        };
+        if !counted {
+            if let Some(ec) = self.exact.take() {
+                ec.spill_into(&mut self.kll);
+            }
+            self.kll.update(x);
+        }
+    }
+
+    /// Sorted (value, cumulative count) pairs, exact when counted exactly.
+    fn cdf(&self) -> Vec<(f64, u64)> {
+        match &self.exact {
+            Some(ec) => ec.cdf(),
+            None => self.kll.cdf(),
+        }
     }
 
     fn merge(&mut self, o: &NumAcc) {
@@ -106,7 +208,19 @@ impl NumAcc {
         self.all_int &= o.all_int;
         self.zeros += o.zeros;
         self.negatives += o.negatives;
-        self.kll.merge(&o.kll);
+        let both_exact = match (self.exact.as_mut(), &o.exact) {
+            (Some(a), Some(b)) => a.merge(b),
+            _ => false,
+        };
+        if !both_exact {
+            if let Some(a) = self.exact.take() {
+                a.spill_into(&mut self.kll);
+            }
+            match &o.exact {
+                Some(b) => b.spill_into(&mut self.kll),
+                None => self.kll.merge(&o.kll),
+            }
+        }
     }
 
     fn std_dev(&self) -> f64 {
@@ -439,7 +553,8 @@ fn numeric_edges(min: f64, max: f64, integer: bool) -> Option<Vec<f64>> {
     if edges.last().is_some_and(|&e| e < max) {
         edges.push(start + w * (bins + 1.0));
     }
-    Some(edges)
+    // Near f64::MAX the rounded-up last edge can overflow.
+    edges.iter().all(|e| e.is_finite()).then_some(edges)
 }
 
 const DAY: f64 = 86_400.0;
@@ -552,6 +667,18 @@ fn histogram(
         out.push((lo, hi, r.saturating_sub(prev)));
         prev = r.max(prev);
     }
+    // The exact min and max lie in the first and last bins; when the
+    // sketch's estimate leaves either empty, take the count from the fullest
+    // bin, which keeps the total and stays within the error bound.
+    for end in [0, out.len() - 1] {
+        if out[end].2 == 0
+            && let Some(big) = (0..out.len()).max_by_key(|&k| out[k].2)
+            && out[big].2 > 1
+        {
+            out[big].2 -= 1;
+            out[end].2 = 1;
+        }
+    }
     out
 }
 
@@ -566,15 +693,15 @@ fn numeric_stats(n: &NumAcc) -> Option<NumericStats> {
     if n.n == 0 {
         return None;
     }
-    let cdf = n.kll.cdf();
+    let cdf = n.cdf();
     let exact_int = n.all_int;
     let hist = histogram(n, &cdf, exact_int, |lo, hi| numeric_edges(lo, hi, exact_int));
     Some(NumericStats {
         min: number(n.min, exact_int.then_some(n.int_min)),
         max: number(n.max, exact_int.then_some(n.int_max)),
-        mean: n.mean,
-        std_dev: n.std_dev(),
-        sum: n.mean * n.n as f64,
+        mean: Some(n.mean).filter(|v| v.is_finite()),
+        std_dev: Some(n.std_dev()).filter(|v| v.is_finite()),
+        sum: Some(n.mean * n.n as f64).filter(|v| v.is_finite()),
         zero_count: n.zeros,
         negative_count: n.negatives,
         quantiles: quantiles(&cdf, |x| x)?,
@@ -586,7 +713,7 @@ fn temporal_stats(n: &NumAcc, date_only: bool) -> Option<TemporalStats> {
     if n.n == 0 {
         return None;
     }
-    let cdf = n.kll.cdf();
+    let cdf = n.cdf();
     let f = |x: f64| infer::format_epoch(x, date_only);
     let hist = histogram(n, &cdf, false, |lo, hi| temporal_edges(lo, hi, date_only));
     Some(TemporalStats {
@@ -651,7 +778,7 @@ mod tests {
         assert_eq!(p.junk_examples[0].line, 1001);
         let n = p.numeric.unwrap();
         assert_eq!(n.max.as_f64(), Some(998.5));
-        assert!((n.mean - 499.5).abs() < 1e-9);
+        assert!(n.mean.is_some_and(|m| (m - 499.5).abs() < 1e-9));
     }
 
     #[test]
@@ -696,7 +823,9 @@ mod tests {
             let p = acc(&vals);
             let n = p.numeric.expect("numeric");
             assert_eq!(n.histogram.iter().map(|b| b.count).sum::<u64>(), vals.len() as u64);
-            assert!(serde_json::to_string(&n).is_ok());
+            let json = serde_json::to_string(&n).expect("serializes");
+            let back: NumericStats = serde_json::from_str(&json).expect("reads back");
+            assert_eq!(back.std_dev, n.std_dev);
         }
     }
 
@@ -719,6 +848,36 @@ mod tests {
         let p = acc(&["2024-01-03T00:00:00Z", "2024-03-01T00:00:00Z"]);
         let h = p.temporal.expect("temporal").histogram;
         assert_eq!((h[0].lower.as_str(), h[1].lower.as_str()), ("2024-01-01T00:00:00Z", "2024-01-08T00:00:00Z"));
+    }
+
+    #[test]
+    fn small_integer_ranges_are_exact() {
+        let mut a = NumAcc::default();
+        let mut b = NumAcc::default();
+        for i in 0..100_000i64 {
+            let v = (i * 7919) % 5000 - 50;
+            if i % 2 == 0 { &mut a } else { &mut b }.push(v as f64, Some(v));
+        }
+        a.merge(&b);
+        assert!(a.exact.is_some());
+        let cdf = a.cdf();
+        assert_eq!(cdf.last().map(|p| p.1), Some(100_000));
+        assert_eq!(kll::quantile(&cdf, 0.5), Some(2449.0));
+        // A value outside the window moves everything to the sketch.
+        a.push(1e6, Some(1_000_000));
+        assert!(a.exact.is_none());
+        assert_eq!(a.cdf().last().map(|p| p.1), Some(100_001));
+        let mut c = NumAcc::default();
+        c.push(i64::MIN as f64, Some(i64::MIN));
+        c.push(i64::MAX as f64, Some(i64::MAX));
+        assert!(c.exact.is_none());
+        let mut d = NumAcc::default();
+        d.push(3.0, Some(3));
+        let mut e = NumAcc::default();
+        e.push(0.5, None);
+        d.merge(&e);
+        assert!(d.exact.is_none());
+        assert_eq!(d.cdf(), vec![(0.5, 1), (3.0, 2)]);
     }
 
     #[test]

@@ -77,7 +77,7 @@ fn one_column() {
     let p = run(b"value\n1\n2\n\n3\n");
     assert_eq!(p.column_count, 1);
     assert_eq!(p.row_count, 3);
-    assert_eq!(col(&p, "value").numeric.as_ref().map(|n| n.mean), Some(2.0));
+    assert_eq!(col(&p, "value").numeric.as_ref().and_then(|n| n.mean), Some(2.0));
 }
 
 #[test]
@@ -117,10 +117,30 @@ fn very_long_field() {
     assert_eq!((l.min, l.max), (3 << 20, 3 << 20));
     assert!(col(&p, "b").samples.iter().all(|s| s.len() <= 200));
     assert!(col(&p, "b").max_text.as_ref().is_some_and(|s| s.len() <= 200));
-    let opts = ProfileOptions { max_line_bytes: 1 << 20, ..Default::default() };
-    let e = run_with(text.as_bytes(), 1 << 16, opts).expect_err("too long");
-    assert_eq!(e.kind, ErrorKind::RecordTooLong);
-    assert_eq!(e.line, Some(2));
+}
+
+#[test]
+fn records_over_the_limit_are_skipped() {
+    let long = "x".repeat(3 << 20);
+    let quoted_long = format!("\"{}\n{}\"", "y".repeat(2 << 20), "z".repeat(2 << 20));
+    let mut text = format!("a,b\n1,{long}\n2,ok\n3,{quoted_long}\n4,fine\n");
+    for i in 5..200_000 {
+        text += &format!("{i},v{}\n", i % 7);
+    }
+    text += &format!("999999,{long}");
+    for (threads, chunk) in [(1, 65_536), (2, 65_536), (2, 1 << 22), (1, 7_777)] {
+        let opts = ProfileOptions { max_line_bytes: 1 << 20, threads, ..Default::default() };
+        let p = run_with(text.as_bytes(), chunk, opts).expect("profile");
+        assert_eq!(p.row_count, 199_997, "threads {threads} chunk {chunk}");
+        assert_eq!(p.malformed_row_count, 3);
+        let lines: Vec<u64> = p.malformed_examples.iter().map(|m| m.line).collect();
+        // Records: header 1, long 2, ok 3, quoted long 4-5, fine 6, then
+        // 199 995 short ones (7..=200 001), the last long one on 200 002.
+        assert_eq!(lines, [2, 4, 200_002]);
+        assert!(p.malformed_examples[0].reason.contains("max_line_bytes"));
+        assert_eq!(col(&p, "b").top_values[0].count, (5..200_000).filter(|i| i % 7 == 0).count() as u64);
+        assert_eq!(col(&p, "a").numeric.as_ref().map(|n| n.max.to_string()), Some("199999".into()));
+    }
 }
 
 #[test]
@@ -216,7 +236,7 @@ fn jsonl_crlf_and_cr_line_endings() {
         let data = format!("{{\"a\":1}}{nl}{{\"a\":2}}{nl}{{\"a\":3}}");
         let p = run(data.as_bytes());
         assert_eq!((p.format, p.row_count), (Format::JsonLines, 3), "{nl:?}");
-        assert_eq!(col(&p, "a").numeric.as_ref().map(|n| n.mean), Some(2.0));
+        assert_eq!(col(&p, "a").numeric.as_ref().and_then(|n| n.mean), Some(2.0));
     }
 }
 
@@ -399,8 +419,8 @@ fn matches_reference_implementation() {
                 let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (xs.len() - 1) as f64;
                 assert_eq!(n.min.as_f64(), sorted.first().copied());
                 assert_eq!(n.max.as_f64(), sorted.last().copied());
-                assert!((n.mean - mean).abs() <= 1e-9 * mean.abs().max(1.0), "{}", c.name);
-                assert!((n.std_dev - var.sqrt()).abs() <= 1e-9 * var.sqrt().max(1.0));
+                assert!(n.mean.is_some_and(|m| (m - mean).abs() <= 1e-9 * mean.abs().max(1.0)), "{}", c.name);
+                assert!(n.std_dev.is_some_and(|s| (s - var.sqrt()).abs() <= 1e-9 * var.sqrt().max(1.0)));
                 let q = &n.quantiles;
                 for (p, v) in [
                     (0.01, q.p1),
@@ -492,7 +512,12 @@ fn random_bytes_never_panic() {
         for data in [base.clone(), gzip(&base), [b"{\"a\":".as_slice(), &base].concat()] {
             let opts = ProfileOptions { max_line_bytes: 64, threads: 2, ..Default::default() };
             let chunk = 1 + rng.below(50) as usize;
-            let _ = run_with(&data, chunk, opts);
+            if let Ok(p) = run_with(&data, chunk, opts) {
+                // Whatever the input, the stored JSON must read back.
+                let json = serde_json::to_string(&p).expect("serializes");
+                let back: Result<TableProfile, _> = serde_json::from_str(&json);
+                assert!(back.is_ok(), "{json}");
+            }
             let _ = sniff(&data, "f.csv");
         }
     }
@@ -600,4 +625,47 @@ fn windows_1252_is_transcoded() {
     let opts = ProfileOptions { encoding: Some(Encoding::Utf8), ..Default::default() };
     let p = run_with(b"name,city\nRen\xe9,K\xf6ln\nx,y\n", 5, opts).expect("profile");
     assert_eq!((p.row_count, p.malformed_row_count), (1, 1));
+}
+
+#[test]
+fn multi_member_gzip_and_sniff_of_truncated_head() {
+    let a = gzip(b"x,y\n1,a\n2,b\n");
+    let b = gzip(b"3,c\n");
+    let both = [a.clone(), b].concat();
+    let p = run_with(&both, 5, ProfileOptions::default()).expect("profile");
+    assert_eq!((p.compression, p.row_count), (Compression::Gzip, 3));
+    // The server sniffs a prefix of the object: a cut gzip stream still sniffs.
+    let mut text = String::from("id;name\n");
+    for i in 0..20_000 {
+        text += &format!("{i};n{i}\n");
+    }
+    let gz = gzip(text.as_bytes());
+    let s = sniff(&gz[..gz.len() / 3], "upload.bin").expect("sniffs");
+    assert_eq!((s.compression, s.delimiter, s.has_header), (Compression::Gzip, Some(b';'), true));
+    assert_eq!(s.encoding, Encoding::Utf8);
+}
+
+#[test]
+fn long_json_lines_are_skipped() {
+    let big = "q".repeat(5000);
+    let data = format!("{{\"a\":1}}\n{{\"a\":\"{big}\"}}\n{{\"a\":3}}\n");
+    for chunk in [10, 100_000] {
+        let opts = ProfileOptions { max_line_bytes: 1000, ..Default::default() };
+        let p = run_with(data.as_bytes(), chunk, opts).expect("profile");
+        assert_eq!((p.row_count, p.malformed_row_count), (2, 1), "chunk {chunk}");
+        assert_eq!(p.malformed_examples[0].line, 2);
+        assert_eq!(col(&p, "a").inferred_type, ColumnType::Integer);
+    }
+}
+
+#[test]
+fn options_deserialize_with_defaults() {
+    let o: ProfileOptions = serde_json::from_str(r#"{"format":"tsv","threads":1}"#).expect("options");
+    assert_eq!(o.format, Some(Format::Tsv));
+    assert_eq!(o.threads, 1);
+    assert_eq!(o.max_line_bytes, ProfileOptions::default().max_line_bytes);
+    let p = run(b"a,b\n1,2\n");
+    let json = serde_json::to_string(&p).expect("serialize");
+    let back: TableProfile = serde_json::from_str(&json).expect("round trip");
+    assert_eq!(back, p);
 }

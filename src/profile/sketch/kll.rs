@@ -140,6 +140,35 @@ impl Kll {
         }
     }
 
+    /// Adds `x` with weight `w`: one item at level h for each set bit h of
+    /// `w` (an item at level h stands for 2^h values, so this is the same
+    /// sketch state that `w` single updates could have produced).
+    pub fn update_weighted(&mut self, x: f64, w: u64) {
+        let k = key(x);
+        for h in 0..64 {
+            if w & (1u64 << h) == 0 {
+                continue;
+            }
+            while self.levels.len() <= h {
+                self.levels.push(Vec::new());
+            }
+            let lvl = &mut self.levels[h];
+            // Levels above 0 are kept sorted.
+            let at = if h == 0 { lvl.len() } else { lvl.partition_point(|&v| v < k) };
+            lvl.insert(at, k);
+            self.size += 1;
+        }
+        self.n += w;
+        self.max_size = self.total_capacity();
+        while self.size >= self.max_size {
+            let before = self.size;
+            self.compress();
+            if self.size >= before {
+                break;
+            }
+        }
+    }
+
     pub fn merge(&mut self, other: &Kll) {
         while self.levels.len() < other.levels.len() {
             self.levels.push(Vec::new());
@@ -267,6 +296,21 @@ mod tests {
                 assert!(e < 0.005, "q={q} err={e}");
             }
         }
+    }
+
+    #[test]
+    fn weighted_updates_match_repeated_ones() {
+        let mut s = Kll::default();
+        s.update_weighted(5.0, 300_000);
+        s.update_weighted(1.0, 100_000);
+        s.update_weighted(9.0, 600_000);
+        assert_eq!(s.count(), 1_000_000);
+        let cdf = s.cdf();
+        assert_eq!(cdf.last().map(|p| p.1), Some(1_000_000));
+        assert_eq!(quantile(&cdf, 0.05), Some(1.0));
+        assert_eq!(quantile(&cdf, 0.3), Some(5.0));
+        assert_eq!(quantile(&cdf, 0.5), Some(9.0));
+        assert!(rank(&cdf, 5.0).abs_diff(400_000) <= 5_000);
     }
 
     #[test]

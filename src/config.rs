@@ -33,6 +33,12 @@ pub enum Command {
         /// Override delimiter detection (one character; `\t` for tab).
         #[arg(long)]
         delimiter: Option<String>,
+        /// Worker threads; 0 uses every core. 1 makes sketch results repeatable.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Print the JSON on one line.
+        #[arg(long)]
+        compact: bool,
     },
 }
 
@@ -90,6 +96,16 @@ pub struct Config {
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "LOUPE_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024 * 1024)]
     pub max_upload_bytes: u64,
+
+    /// Longest CSV record or JSON line the profiler accepts, in bytes; longer
+    /// ones are counted as malformed and skipped.
+    #[arg(long, env = "LOUPE_MAX_LINE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_line_bytes: usize,
+
+    /// Largest decompressed size of a gzip upload, in bytes; past it the job
+    /// fails (a guard against gzip bombs).
+    #[arg(long, env = "LOUPE_MAX_DECOMPRESSED_BYTES", default_value_t = 64 * 1024 * 1024 * 1024)]
+    pub max_decompressed_bytes: u64,
 
     /// Jobs this instance runs at once; 0 serves the API without a worker.
     #[arg(long, env = "LOUPE_WORKER_CONCURRENCY", default_value_t = 2)]

@@ -4,7 +4,7 @@ use std::path::Path;
 use anyhow::Context;
 use clap::Parser;
 use loupe::config::{Cli, Command};
-use loupe::profile::{Format, ProfileOptions, Profiler};
+use loupe::profile::{Format, ProfileOptions, Profiler, TableProfile};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -19,13 +19,27 @@ async fn main() -> anyhow::Result<()> {
             loupe::app::open_database(&cli.config).await?;
             Ok(())
         }
-        Command::Profile { path, format, delimiter } => profile_file(&path, format.as_deref(), delimiter.as_deref()),
+        Command::Profile { path, format, delimiter, threads, compact } => {
+            let profile = profile_file(&path, format.as_deref(), delimiter.as_deref(), threads)?;
+            let stdout = std::io::stdout().lock();
+            if compact {
+                serde_json::to_writer(stdout, &profile)?;
+            } else {
+                serde_json::to_writer_pretty(stdout, &profile)?;
+            }
+            println!();
+            Ok(())
+        }
     }
 }
 
-/// Streams a local file through the profiler, as the worker does with an
-/// object, and prints the result.
-fn profile_file(path: &Path, format: Option<&str>, delimiter: Option<&str>) -> anyhow::Result<()> {
+/// Streams a local file through the profiler, as the worker does with an object.
+fn profile_file(
+    path: &Path,
+    format: Option<&str>,
+    delimiter: Option<&str>,
+    threads: usize,
+) -> anyhow::Result<TableProfile> {
     let options = ProfileOptions {
         format: format.map(|f| match f {
             "tsv" => Format::Tsv,
@@ -39,6 +53,7 @@ fn profile_file(path: &Path, format: Option<&str>, delimiter: Option<&str>) -> a
             None => None,
         },
         filename: Some(path.to_string_lossy().into_owned()),
+        threads,
         ..ProfileOptions::default()
     };
     let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -51,8 +66,5 @@ fn profile_file(path: &Path, format: Option<&str>, delimiter: Option<&str>) -> a
         }
         profiler.feed(&buffer[..n])?;
     }
-    let profile = profiler.finish()?;
-    serde_json::to_writer_pretty(std::io::stdout().lock(), &profile)?;
-    println!();
-    Ok(())
+    Ok(profiler.finish()?)
 }

@@ -135,10 +135,11 @@ pub struct TypeCounts {
 pub struct NumericStats {
     min: f64,
     max: f64,
-    mean: f64,
-    /// Sample standard deviation (n − 1).
-    std_dev: f64,
-    sum: f64,
+    /// Null where the values are too large for a finite result (beyond ~1e154).
+    mean: Option<f64>,
+    /// Sample standard deviation (n − 1); null as `mean`.
+    std_dev: Option<f64>,
+    sum: Option<f64>,
     zero_count: Int64,
     negative_count: Int64,
     quantiles: Quantiles<f64>,

@@ -46,7 +46,7 @@ impl Upload {
 
     /// The format the user chose in `requestUpload`, if any.
     async fn format(&self) -> Option<TableFormat> {
-        uploads::profile_options(&self.0).format.map(Into::into)
+        uploads::chosen_format(&self.0).map(Into::into)
     }
 
     /// The delimiter the user chose in `requestUpload`, if any.

@@ -12,9 +12,8 @@ use tokio::sync::mpsc;
 
 use super::output::JobOutput;
 use crate::db::Upload;
-use crate::profile::{self, FileSummarizer, Profiler, SNIFF_BYTES};
+use crate::profile::{self, FileSummarizer, ProfileOptions, Profiler, SNIFF_BYTES};
 use crate::storage::{ObjectReader, Storage, StorageError};
-use crate::uploads;
 
 /// Chunks in flight between the reader and the processor.
 const CHANNEL_CHUNKS: usize = 8;
@@ -32,11 +31,12 @@ pub enum ProcessError {
     Crashed(String),
 }
 
-/// Processes the upload's object. `bytes_read` counts the bytes taken from
+/// Processes the upload's object (tables with `options`). `bytes_read` counts the bytes taken from
 /// storage, for progress.
 pub async fn process(
     storage: &Storage,
     upload: &Upload,
+    options: ProfileOptions,
     bytes_read: Arc<AtomicU64>,
 ) -> Result<JobOutput, ProcessError> {
     let mut reader = storage.read(&upload.object_key).await?;
@@ -48,7 +48,6 @@ pub async fn process(
         head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
         pending.push(chunk);
     }
-    let options = uploads::profile_options(upload);
     // A format the user chose is profiled as such; otherwise the content decides.
     if options.format.is_none() && profile::sniff(&head, &upload.filename).is_none() {
         let summary = run_blocking(

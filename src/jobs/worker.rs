@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use super::process::{ProcessError, process};
 use crate::app::App;
 use crate::db::{Claim, Job, JobFinish, JobStatus};
+use crate::uploads;
 
 /// How often a running job's progress is published (at most).
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
@@ -116,7 +117,8 @@ async fn run_job(
     // it shows as a lost lease at the next heartbeat.
     let mut events = app.hub.subscribe();
     let bytes_read = Arc::new(AtomicU64::new(0));
-    let work = process(&app.storage, &upload, bytes_read.clone());
+    let options = uploads::profile_options(&upload, &app.config);
+    let work = process(&app.storage, &upload, options, bytes_read.clone());
     tokio::pin!(work);
     let mut ticker = tokio::time::interval(PROGRESS_EVERY);
     let heartbeat_every = app.config.job_lease() / 3;

@@ -9,19 +9,27 @@ pub use request::{UploadRequest, UploadTicket, request_upload};
 
 use crate::app::App;
 use crate::auth::Viewer;
+use crate::config::Config;
 use crate::db::Upload;
 use crate::error::{AppError, AppResult};
 use crate::profile::{Format, ProfileOptions};
 
 /// How the upload's file is to be profiled: the user's overrides, if any,
-/// on top of detection.
-pub fn profile_options(upload: &Upload) -> ProfileOptions {
+/// on top of detection, within the configured limits.
+pub fn profile_options(upload: &Upload, config: &Config) -> ProfileOptions {
     ProfileOptions {
         format: upload.format.as_deref().and_then(parse_format),
         delimiter: upload.delimiter.as_deref().and_then(|d| d.bytes().next()),
         filename: Some(upload.filename.clone()),
+        max_line_bytes: config.max_line_bytes,
+        max_decompressed_bytes: config.max_decompressed_bytes,
         ..ProfileOptions::default()
     }
+}
+
+/// The format the user chose for the upload, if any.
+pub fn chosen_format(upload: &Upload) -> Option<Format> {
+    upload.format.as_deref().and_then(parse_format)
 }
 
 /// Formats as stored in the database.

@@ -18,6 +18,7 @@ on_both_backends!(
     malformed_csv_fails_with_a_reason,
     empty_file_succeeds,
     upload_limits,
+    gzip_bomb_fails_with_a_reason,
 );
 
 async fn confirm_before_upload_is_upload_missing(backend: Backend) {
@@ -200,4 +201,24 @@ fn embedded_s3_client(app: &TestApp) -> aws_sdk_s3::Client {
         .force_path_style(true)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// A small gzip that expands past the configured limit fails the job
+/// instead of being decompressed without end.
+async fn gzip_bomb_fails_with_a_reason(backend: Backend) {
+    use std::io::Write;
+    let app = TestApp::start_with(backend, &["--max-decompressed-bytes", "1000000"]).await;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b"a,b\n").unwrap();
+    for _ in 0..500_000 {
+        gz.write_all(b"1,2\n").unwrap();
+    }
+    let body = gz.finish().unwrap();
+    assert!(body.len() < 20_000, "a small file: {} bytes", body.len());
+    let job_id = app.submit("bomb.csv.gz", None, &body).await;
+    let job = app.finished_job(&job_id).await;
+    assert_eq!(job["status"], "FAILED", "{job:#}");
+    assert_eq!(job["error"]["code"], "UNREADABLE_FILE");
+    let message = job["error"]["message"].as_str().unwrap();
+    assert!(message.contains("1000000"), "the reason names the limit: {message}");
 }

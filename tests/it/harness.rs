@@ -105,13 +105,21 @@ impl TestApp {
 
     /// Starts with extra command-line settings, e.g. `["--upload-url-ttl-secs", "1"]`.
     pub async fn start_with(backend: Backend, extra_args: &[&str]) -> TestApp {
+        // Server logs show with a failing test's output; RUST_LOG=debug for more.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,loupe=info".into()),
+            )
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let database = TestDatabase::create(backend, dir.path()).await;
         let mut app = TestApp {
             server: None,
             url: String::new(),
             data_dir: dir.path().join("data"),
-            http: reqwest::Client::new(),
+            // A server that stops answering fails the test instead of hanging it.
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
             database,
             _dir: dir,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),

@@ -93,8 +93,9 @@ pub struct Config {
     #[arg(long, env = "LOUPE_UPLOAD_URL_TTL_SECS", default_value_t = 900)]
     pub upload_url_ttl_secs: u64,
 
-    /// Largest accepted upload, in bytes.
-    #[arg(long, env = "LOUPE_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024 * 1024)]
+    /// Largest accepted upload, in bytes. The default is S3's limit for a
+    /// single PUT (uploads are one presigned PUT).
+    #[arg(long, env = "LOUPE_MAX_UPLOAD_BYTES", default_value_t = 5 * 1024 * 1024 * 1024)]
     pub max_upload_bytes: u64,
 
     /// Longest CSV record or JSON line the profiler accepts, in bytes; longer

@@ -16,8 +16,6 @@ use crate::storage::StorageError;
 pub enum AppError {
     #[error("sign in required")]
     Unauthenticated,
-    #[error("{0}")]
-    Forbidden(String),
     /// Also what another user's object answers, so ids cannot be probed.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -37,7 +35,6 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::BadUserInput(_) => "BAD_USER_INPUT",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",

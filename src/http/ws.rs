@@ -6,10 +6,11 @@ use axum::response::Response;
 
 use super::GraphqlState;
 
-/// Idle subscriptions are most connections; tungstenite's default 128 KiB
-/// read buffer per connection would dominate their memory. GraphQL messages
-/// from clients are small, and a larger one still arrives (it just takes
-/// more reads).
+/// Subscriptions are most connections and mostly idle; a 4 KiB read buffer
+/// (tungstenite's default is 128 KiB) keeps one that receives a burst from
+/// holding on to more. Client messages are small, and a larger one still
+/// arrives, in more reads. `benches/idle_subscriptions.rs` measures the
+/// memory per idle subscription.
 const READ_BUFFER_BYTES: usize = 4096;
 
 /// Subscriptions over `graphql-transport-ws` (the graphql-ws library) or the

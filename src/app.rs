@@ -81,6 +81,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
                 access_key_id: config.s3_access_key_id.clone().unwrap_or_default(),
                 secret_access_key: config.s3_secret_access_key.clone().unwrap_or_default(),
                 path_style: config.s3_path_style,
+                presign_endpoint: None,
             };
             let description = format!("{endpoint} bucket {}", settings.bucket);
             (Storage::new(&settings), None, description)
@@ -89,8 +90,10 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             let (store, credentials) =
                 EmbeddedStore::open(&config.data_dir, &config.s3_bucket, config.max_upload_bytes)
                     .context("opening the embedded object store")?;
+            // Loupe reaches its own store over loopback; browsers at the public URL.
             let settings = S3Settings {
-                endpoint: public_url.clone(),
+                endpoint: format!("http://{}", loopback(local_addr)),
+                presign_endpoint: Some(public_url.clone()),
                 bucket: config.s3_bucket.clone(),
                 region: config.s3_region.clone(),
                 access_key_id: credentials.access_key_id,
@@ -192,6 +195,16 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = terminate => {}
+    }
+}
+
+/// An address this process can connect to itself at: the listening address,
+/// or loopback when it listens on all interfaces.
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        ip if !ip.is_unspecified() => addr,
+        std::net::IpAddr::V4(_) => SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, addr.port())),
+        std::net::IpAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
     }
 }
 

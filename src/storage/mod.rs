@@ -19,9 +19,11 @@ use bytes::Bytes;
 #[derive(Clone, Debug)]
 pub struct S3Settings {
     /// Base URL of the S3 API, e.g. `https://s3.eu-west-1.amazonaws.com` or
-    /// `http://127.0.0.1:3900`. Presigned URLs point here, so it must be the
-    /// address browsers can reach.
+    /// `http://127.0.0.1:3900`, for Loupe's own requests.
     pub endpoint: String,
+    /// Base URL presigned URLs point to, when browsers reach the store at
+    /// another address than Loupe does (the embedded store behind a proxy).
+    pub presign_endpoint: Option<String>,
     pub bucket: String,
     pub region: String,
     pub access_key_id: String,
@@ -63,25 +65,19 @@ pub struct PresignedRequest {
 #[derive(Clone)]
 pub struct Storage {
     client: Client,
+    /// Signs URLs for browsers; the same client unless `presign_endpoint` is set.
+    presigner: Client,
     bucket: String,
 }
 
 impl Storage {
     pub fn new(settings: &S3Settings) -> Storage {
-        let credentials =
-            Credentials::new(&settings.access_key_id, &settings.secret_access_key, None, None, "loupe-config");
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(settings.region.clone()))
-            .endpoint_url(settings.endpoint.trim_end_matches('/'))
-            .credentials_provider(credentials)
-            .force_path_style(settings.path_style)
-            // Checksums by default would add headers to presigned PUTs that a
-            // browser cannot compute; integrity is checked by size on confirm.
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-            .build();
-        Storage { client: Client::from_conf(config), bucket: settings.bucket.clone() }
+        let client = client(settings, &settings.endpoint);
+        let presigner = match &settings.presign_endpoint {
+            Some(endpoint) => self::client(settings, endpoint),
+            None => client.clone(),
+        };
+        Storage { client, presigner, bucket: settings.bucket.clone() }
     }
 
     /// Creates the bucket when the store does not have it yet.
@@ -106,7 +102,7 @@ impl Storage {
     ) -> Result<PresignedRequest, StorageError> {
         let presigning = PresigningConfig::expires_in(ttl).map_err(request_error)?;
         let request = self
-            .client
+            .presigner
             .put_object()
             .bucket(&self.bucket)
             .key(key)
@@ -141,6 +137,23 @@ impl Storage {
         self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(request_error)?;
         Ok(())
     }
+}
+
+fn client(settings: &S3Settings, endpoint: &str) -> Client {
+    let credentials =
+        Credentials::new(&settings.access_key_id, &settings.secret_access_key, None, None, "loupe-config");
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(settings.region.clone()))
+        .endpoint_url(endpoint.trim_end_matches('/'))
+        .credentials_provider(credentials)
+        .force_path_style(settings.path_style)
+        // Checksums by default would add headers to presigned PUTs that a
+        // browser cannot compute; integrity is checked by size on confirm.
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    Client::from_conf(config)
 }
 
 /// An object being read; chunks arrive as the store sends them, so memory

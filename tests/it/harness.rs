@@ -149,7 +149,7 @@ impl TestApp {
 
     async fn boot(&mut self) {
         let server = loupe::app::start(self.config()).await.expect("Loupe starts");
-        self.url = server.public_url.clone();
+        self.url = format!("http://{}", server.local_addr);
         self.server = Some(server);
     }
 

@@ -13,7 +13,8 @@ on_both_backends!(
     late_subscriber_gets_the_end,
     confirm_is_idempotent,
     legacy_protocol_subscriptions,
-    jobs_are_paginated_newest_first
+    jobs_are_paginated_newest_first,
+    behind_a_proxy_presigned_urls_use_the_public_url,
 );
 
 async fn csv_upload_is_profiled_live(backend: crate::harness::Backend) {
@@ -226,4 +227,32 @@ async fn progress_reaches_the_subscriber() {
     assert_eq!(updates.last().unwrap()["status"], "SUCCEEDED");
     let job = app.ok(JOB_QUERY, json!({ "id": job_id })).await;
     assert_eq!(job["job"]["result"]["rowCount"], rows);
+}
+
+/// Behind a reverse proxy browsers reach Loupe at its public URL, while Loupe
+/// reaches its own store over loopback.
+async fn behind_a_proxy_presigned_urls_use_the_public_url(backend: crate::harness::Backend) {
+    let app = TestApp::start_with(backend, &["--public-url", "http://loupe.invalid:9"]).await;
+    let listening = app.server.as_ref().unwrap().local_addr;
+    let body = b"a,b\n1,2\n".to_vec();
+    let ticket = app.request_upload("proxied.csv", Some("text/csv"), body.len() as u64).await;
+    assert!(ticket.url.starts_with("http://loupe.invalid:9/loupe/uploads/"), "{}", ticket.url);
+    // What the proxy does: forward to Loupe, keeping the Host the URL was signed for.
+    let forwarded = ticket.url.replace("loupe.invalid:9", &listening.to_string());
+    let status = app
+        .http
+        .put(forwarded)
+        .header("host", "loupe.invalid:9")
+        .header("content-type", "text/csv")
+        .header("content-length", body.len())
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let job_id = app.confirm(&ticket.upload_id).await["data"]["confirmUpload"]["id"].as_str().unwrap().to_owned();
+    let job = app.finished_job(&job_id).await;
+    assert_eq!(job["status"], "SUCCEEDED", "{job:#}");
+    assert_eq!(job["result"]["rowCount"], 1);
 }

@@ -127,10 +127,7 @@ impl JobQuery {
             }
         };
         let after = after.map(|cursor| super::parse_id(&cursor, "cursor")).transpose()?;
-        // One more than asked tells whether there is a next page.
-        let mut rows = jobs::list_jobs(super::app(ctx)?, super::viewer(ctx)?, after.as_deref(), first + 1).await?;
-        let has_next = rows.len() > first;
-        rows.truncate(first);
+        let (rows, has_next) = jobs::list_jobs(super::app(ctx)?, super::viewer(ctx)?, after.as_deref(), first).await?;
         let mut connection = Connection::new(after.is_some(), has_next);
         connection.edges.extend(rows.into_iter().map(|job| Edge::new(job.id.clone(), Job(job))));
         Ok(connection)

@@ -37,8 +37,13 @@ pub async fn cancel_job(app: &App, viewer: &Viewer, id: &str) -> AppResult<Job> 
     }
 }
 
-/// The viewer's jobs, newest first, after the job `after`.
-pub async fn list_jobs(app: &App, viewer: &Viewer, after: Option<&str>, first: usize) -> AppResult<Vec<Job>> {
-    let limit = first.min(MAX_PAGE) as i64;
-    Ok(app.db.list_jobs(&viewer.user_id, after, limit).await?)
+/// A page of the viewer's jobs, newest first, after the job `after` (at
+/// most [`MAX_PAGE`]), and whether more follow.
+pub async fn list_jobs(app: &App, viewer: &Viewer, after: Option<&str>, first: usize) -> AppResult<(Vec<Job>, bool)> {
+    let first = first.min(MAX_PAGE);
+    // One more than asked tells whether there is a next page.
+    let mut jobs = app.db.list_jobs(&viewer.user_id, after, first as i64 + 1).await?;
+    let has_next = jobs.len() > first;
+    jobs.truncate(first);
+    Ok((jobs, has_next))
 }

@@ -256,3 +256,15 @@ async fn behind_a_proxy_presigned_urls_use_the_public_url(backend: crate::harnes
     assert_eq!(job["status"], "SUCCEEDED", "{job:#}");
     assert_eq!(job["result"]["rowCount"], 1);
 }
+
+/// A full page of the largest size still says whether more follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn largest_page_reports_the_next_one() {
+    let app = TestApp::start_with(crate::harness::Backend::Sqlite, &["--worker-concurrency", "0"]).await;
+    for i in 0..101 {
+        app.submit(&format!("p{i}.csv"), None, b"a\n1\n").await;
+    }
+    let page = app.ok("{ jobs(first: 100) { edges { cursor } pageInfo { hasNextPage } } }", json!({})).await;
+    assert_eq!(page["jobs"]["edges"].as_array().unwrap().len(), 100);
+    assert_eq!(page["jobs"]["pageInfo"]["hasNextPage"], true);
+}

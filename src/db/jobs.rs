@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
-use super::schema::jobs;
-use super::{Backend, Db, DbResult, Job, JobStatus, db_run};
+use super::schema::{jobs, uploads};
+use super::{Backend, Db, DbResult, Job, JobStatus, Upload, db_run};
 
 /// What a worker asks for when it claims a job.
 pub struct Claim<'a> {
@@ -54,13 +54,27 @@ impl Db {
         })
     }
 
-    /// The owner's jobs, newest first, starting after the job `after` (ids
-    /// are UUIDv7 strings, so their order is creation order).
-    pub async fn list_jobs(&self, owner_id: &str, after: Option<&str>, limit: i64) -> DbResult<Vec<Job>> {
+    /// The stored output of the owner's job, if it has one.
+    pub async fn find_job_result(&self, owner_id: &str, id: &str) -> DbResult<Option<String>> {
+        db_run!(self, |conn| {
+            Ok(jobs::table
+                .filter(jobs::id.eq(id).and(jobs::owner_id.eq(owner_id)))
+                .select(jobs::result)
+                .first::<Option<String>>(conn)
+                .await
+                .optional()?
+                .flatten())
+        })
+    }
+
+    /// The owner's jobs with their uploads, newest first, starting after the
+    /// job `after` (ids are UUIDv7 strings, so their order is creation order).
+    pub async fn list_jobs(&self, owner_id: &str, after: Option<&str>, limit: i64) -> DbResult<Vec<(Job, Upload)>> {
         db_run!(self, |conn| {
             let mut query = jobs::table
+                .inner_join(uploads::table)
                 .filter(jobs::owner_id.eq(owner_id))
-                .select(Job::as_select())
+                .select((Job::as_select(), Upload::as_select()))
                 .order(jobs::id.desc())
                 .limit(limit)
                 .into_boxed();

@@ -54,6 +54,9 @@ pub struct NewUpload<'a> {
     pub url_expires_at: NaiveDateTime,
 }
 
+/// A job's row without its `result` (the processor's output as JSON, set
+/// once the job has SUCCEEDED): that can be megabytes, so it is read only
+/// when asked for ([`Db::find_job_result`](super::Db::find_job_result)).
 #[derive(Clone, Debug, PartialEq, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct Job {
@@ -68,8 +71,6 @@ pub struct Job {
     pub lease_expires_at: Option<NaiveDateTime>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
-    /// The processor's output as JSON; set once the job has SUCCEEDED.
-    pub result: Option<String>,
     pub created_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,

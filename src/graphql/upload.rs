@@ -61,7 +61,7 @@ impl Upload {
     /// The job processing this upload, once it is confirmed.
     async fn job(&self, ctx: &Context<'_>) -> AppResult<Option<Job>> {
         let app = super::app(ctx)?;
-        Ok(app.db.find_job_for_upload(&self.0.id).await?.map(Job))
+        Ok(app.db.find_job_for_upload(&self.0.id).await?.map(Job::from))
     }
 }
 
@@ -153,6 +153,6 @@ impl UploadMutation {
     async fn confirm_upload(&self, ctx: &Context<'_>, upload_id: ID) -> AppResult<Job> {
         let upload_id = super::parse_id(&upload_id, "upload")?;
         let job = uploads::confirm_upload(super::app(ctx)?, super::viewer(ctx)?, &upload_id).await?;
-        Ok(Job(job))
+        Ok(job.into())
     }
 }

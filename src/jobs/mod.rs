@@ -13,7 +13,7 @@ pub use watch::watch_job;
 
 use crate::app::App;
 use crate::auth::Viewer;
-use crate::db::{Job, JobStatus};
+use crate::db::{Job, JobStatus, Upload};
 use crate::error::{AppError, AppResult};
 
 /// Largest page of `jobs`.
@@ -37,9 +37,28 @@ pub async fn cancel_job(app: &App, viewer: &Viewer, id: &str) -> AppResult<Job> 
     }
 }
 
-/// A page of the viewer's jobs, newest first, after the job `after` (at
-/// most [`MAX_PAGE`]), and whether more follow.
-pub async fn list_jobs(app: &App, viewer: &Viewer, after: Option<&str>, first: usize) -> AppResult<(Vec<Job>, bool)> {
+/// The job's output, read from the database (it is not part of the row);
+/// None until the job has SUCCEEDED.
+pub async fn job_output(app: &App, job: &Job) -> AppResult<Option<JobOutput>> {
+    if job.status != JobStatus::Succeeded {
+        return Ok(None);
+    }
+    let Some(json) = app.db.find_job_result(&job.owner_id, &job.id).await? else { return Ok(None) };
+    let output = serde_json::from_str(&json).map_err(|e| {
+        tracing::error!(job = %job.id, error = %e, "stored result does not parse");
+        AppError::Internal(e.to_string())
+    })?;
+    Ok(Some(output))
+}
+
+/// A page of the viewer's jobs with their uploads, newest first, after the
+/// job `after` (at most [`MAX_PAGE`]), and whether more follow.
+pub async fn list_jobs(
+    app: &App,
+    viewer: &Viewer,
+    after: Option<&str>,
+    first: usize,
+) -> AppResult<(Vec<(Job, Upload)>, bool)> {
     let first = first.min(MAX_PAGE);
     // One more than asked tells whether there is a next page.
     let mut jobs = app.db.list_jobs(&viewer.user_id, after, first as i64 + 1).await?;

@@ -14,6 +14,7 @@ on_both_backends!(
     confirm_is_idempotent,
     legacy_protocol_subscriptions,
     jobs_are_paginated_newest_first,
+    listed_jobs_bring_upload_and_result,
     behind_a_proxy_presigned_urls_use_the_public_url,
 );
 
@@ -143,6 +144,32 @@ async fn jobs_are_paginated_newest_first(backend: crate::harness::Backend) {
         after = edges.last().unwrap()["cursor"].clone();
     }
     assert_eq!(seen, ids);
+}
+
+/// Lists read no results and one query's worth of uploads, yet each still
+/// answers when asked.
+async fn listed_jobs_bring_upload_and_result(backend: crate::harness::Backend) {
+    let mut app = TestApp::start(backend).await;
+    let done = app.submit("done.csv", Some("text/csv"), b"a,b\n1,x\n2,y\n").await;
+    assert_eq!(app.finished_job(&done).await["status"], "SUCCEEDED");
+    app.restart_with(&["--worker-concurrency", "0"]).await;
+    let waiting = app.submit("waiting.csv", None, b"a\n1\n").await;
+    let query = "{ jobs { edges { node { id status upload { filename }
+        result { ... on TableProfile { rowCount columnCount } } } } } }";
+    let page = app.ok(query, json!({})).await;
+    let nodes: Vec<_> = page["jobs"]["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()).collect();
+    assert_eq!(
+        nodes,
+        [
+            json!({ "id": waiting, "status": "PENDING", "upload": { "filename": "waiting.csv" }, "result": null }),
+            json!({
+                "id": done,
+                "status": "SUCCEEDED",
+                "upload": { "filename": "done.csv" },
+                "result": { "rowCount": 2, "columnCount": 2 }
+            }),
+        ]
+    );
 }
 
 async fn overrides_shape_the_profile(backend: crate::harness::Backend) {

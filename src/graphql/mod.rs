@@ -4,6 +4,7 @@
 
 mod errors;
 mod job;
+mod limits;
 mod profile;
 mod result;
 mod scalars;
@@ -19,7 +20,7 @@ use crate::error::{AppError, AppResult};
 pub use errors::ErrorCodes;
 
 #[derive(MergedObject, Default)]
-pub struct Query(viewer::ViewerQuery, upload::UploadQuery, job::JobQuery);
+pub struct Query(viewer::ViewerQuery, upload::UploadQuery, job::JobQuery, limits::LimitsQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(upload::UploadMutation, job::JobMutation);

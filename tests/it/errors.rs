@@ -169,7 +169,10 @@ async fn empty_file_succeeds(backend: Backend) {
 }
 
 async fn upload_limits(backend: Backend) {
-    let app = TestApp::start_with(backend, &["--max-upload-bytes", "1000"]).await;
+    let app = TestApp::start_with(backend, &["--max-upload-bytes", "1000", "--upload-url-ttl-secs", "60"]).await;
+    // Clients learn the limits before they upload.
+    let limits = app.ok("{ limits { maxUploadBytes uploadUrlTtlSeconds } }", json!({})).await;
+    assert_eq!(limits["limits"], json!({ "maxUploadBytes": 1000, "uploadUrlTtlSeconds": 60 }));
     let request = "mutation($input: RequestUploadInput!) { requestUpload(input: $input) { url } }";
     let too_big = app.graphql(request, json!({ "input": { "filename": "big.csv", "size": 1001 } })).await;
     assert_eq!(error_code(&too_big), "PAYLOAD_TOO_LARGE");

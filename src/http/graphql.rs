@@ -1,9 +1,7 @@
 use async_graphql::BatchRequest;
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::GraphQLResponse;
 use axum::Json;
 use axum::extract::State;
-use axum::response::Html;
 
 use super::GraphqlState;
 
@@ -14,15 +12,4 @@ use super::GraphqlState;
 pub async fn execute(State(state): State<GraphqlState>, Json(request): Json<BatchRequest>) -> GraphQLResponse {
     let request = request.data(state.viewer.clone());
     state.schema.execute_batch(request).await.into()
-}
-
-/// GraphiQL, for exploring the API in a browser.
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Loupe GraphiQL")
-            .finish(),
-    )
 }

@@ -1,8 +1,12 @@
-//! The HTTP surface: `/graphql` (POST to execute, GET for GraphiQL),
-//! `/graphql/ws` for subscriptions, health probes, and, when Loupe serves its
-//! own object store, the bucket's S3 routes on the same origin.
+//! The HTTP surface, every route in one place: `/graphql` (POST to execute,
+//! GET for GraphiQL), `/graphql/ws` for subscriptions, health probes, when
+//! Loupe serves its own object store the bucket's S3 routes on the same
+//! origin, and the web app at `/` with its files under `/assets/`. Any
+//! other page a browser navigates to is the app's own route, so it gets
+//! the app; explicit routes (the bucket's among them) always win over that.
 
 mod graphql;
+mod web;
 mod ws;
 
 use std::sync::atomic::Ordering;
@@ -27,12 +31,20 @@ struct GraphqlState {
 
 pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>) -> Router {
     let state = GraphqlState { schema: crate::graphql::schema(app.clone()), viewer };
+    let pages = web::Pages::new(&app.config);
     let mut router = Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(web::graphiql).with_state(pages.clone()).post(graphql::execute))
         .route("/graphql/ws", get(ws::subscriptions))
         .with_state(state)
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready).with_state(app));
+        .route("/readyz", get(ready).with_state(app))
+        .merge(
+            Router::new()
+                .route("/", get(web::index))
+                .route("/assets/{*path}", get(web::asset))
+                .fallback(web::fallback)
+                .with_state(pages),
+        );
     if let Some(store) = embedded {
         router = router.merge(store.routes());
     }

@@ -1,4 +1,4 @@
-//! The HTTP surface: probes, GraphiQL, and no way to run a mutation
+//! The GraphQL endpoint over HTTP: batches, and no way to run a mutation
 //! cross-site.
 
 use serde_json::json;
@@ -6,18 +6,6 @@ use serde_json::json;
 use crate::harness::{Backend, TestApp};
 
 const MUTATION: &str = "mutation { requestUpload(input: {filename: \"x.csv\", size: 1}) { url } }";
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn probes_and_graphiql() {
-    let app = TestApp::start(Backend::Sqlite).await;
-    for path in ["/healthz", "/readyz"] {
-        let response = app.http.get(format!("{}{path}", app.url)).send().await.unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-    }
-    let page = app.http.get(format!("{}/graphql", app.url)).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("graphiql"));
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutations_need_a_json_post() {

@@ -1,0 +1,35 @@
+// The result page of one job: live progress while it runs, then its
+// profile, or why there is none.
+import { useEffect, useState } from "preact/hooks";
+import { Cancelled, Failed, FileSummaryView, InProgress, LoadError, Loading, NoResult, NotFound } from "../profile/JobStates";
+import { ProfileView } from "../profile/ProfileView";
+import { useJobResult } from "../profile/useJobResult";
+
+export function ResultPage(props: { jobId: string }) {
+  const [attempt, setAttempt] = useState(0);
+  const view = useJobResult(props.jobId, attempt);
+  const retry = () => setAttempt((n) => n + 1);
+  const filename = view.state === "job" ? view.job.upload.filename : null;
+
+  useEffect(() => {
+    if (filename) document.title = `${filename} · Loupe`;
+  }, [filename]);
+
+  switch (view.state) {
+    case "loading":
+      return <Loading text="Loading the profile…" />;
+    case "not-found":
+      return <NotFound jobId={props.jobId} />;
+    case "error":
+      return <LoadError error={view.error} onRetry={retry} />;
+    case "job": {
+      const { job } = view;
+      if (job.status === "FAILED") return <Failed job={job} />;
+      if (job.status === "CANCELLED") return <Cancelled job={job} />;
+      if (job.status !== "SUCCEEDED" || view.fetching) return <InProgress job={job} fetching={view.fetching} />;
+      if (job.result?.__typename === "TableProfile") return <ProfileView job={job} profile={job.result} />;
+      if (job.result?.__typename === "FileSummary") return <FileSummaryView job={job} summary={job.result} />;
+      return <NoResult job={job} onRetry={retry} />;
+    }
+  }
+}

@@ -23,7 +23,9 @@ async function until(check, what, timeout = 60_000) {
 const row = (page, name) => page.locator("[data-testid=upload-row]", { hasText: name });
 
 async function phaseOf(page, name) {
-  return row(page, name).getAttribute("data-phase", { timeout: 1_000 }).catch(() => null);
+  return row(page, name)
+    .getAttribute("data-phase", { timeout: 1_000 })
+    .catch(() => null);
 }
 
 async function noHorizontalScroll(page) {
@@ -79,7 +81,10 @@ describe("the web app", () => {
       const bar = row(page, "prices.csv").locator("[data-testid=upload-progress]");
       const value = await bar.getAttribute("aria-valuenow", { timeout: 200 }).catch(() => null);
       if (value !== null) values.add(Number(value));
-      const text = await row(page, "prices.csv").locator("[data-testid=upload-detail]").innerText({ timeout: 200 }).catch(() => "");
+      const text = await row(page, "prices.csv")
+        .locator("[data-testid=upload-detail]")
+        .innerText({ timeout: 200 })
+        .catch(() => "");
       if (/\/s/.test(text) && /left/.test(text)) detail = text;
       if (values.size === 3) await screenshot(page, "home-uploading-light");
       return ["queued", "processing", "done"].includes(await phaseOf(page, "prices.csv"));
@@ -96,9 +101,18 @@ describe("the web app", () => {
     await page.locator("[data-testid=result-ready]").waitFor({ timeout: 30_000 });
     resultUrl = page.url();
     assert.match(resultUrl, /\/jobs\/[0-9a-f-]{36}$/);
-    const card = (name) => page.locator("[data-testid=column-card]").filter({ has: page.getByRole("heading", { name, exact: true }) });
-    assert.equal(await card("price").locator("[data-testid=histogram]").count(), 1, "a histogram for the numeric column");
+    const card = (name) =>
+      page.locator("[data-testid=column-card]").filter({ has: page.getByRole("heading", { name, exact: true }) });
+    // Charts are drawn as their card nears the viewport.
+    await card("price").scrollIntoViewIfNeeded();
+    await card("price").locator("[data-testid=histogram]").waitFor();
+    assert.equal(
+      await card("price").locator("[data-testid=histogram]").count(),
+      1,
+      "a histogram for the numeric column",
+    );
     assert.ok((await card("price").locator("[data-testid=histogram] rect").count()) > 3, "the histogram has bars");
+    await card("city").scrollIntoViewIfNeeded();
     const top = await card("city").locator("[data-testid=top-values]").innerText();
     assert.match(top, /Lisbon/, "top values of the text column");
     await screenshot(page, "result-light");
@@ -121,12 +135,19 @@ describe("the web app", () => {
     await throttle(page, 64 * 1024);
     await page.setInputFiles("[data-testid=file-input]", mixedCsv("slow.csv", 20_000));
     await until(async () => {
-      const value = await row(page, "slow.csv").locator("[data-testid=upload-progress]").getAttribute("aria-valuenow", { timeout: 200 }).catch(() => null);
+      const value = await row(page, "slow.csv")
+        .locator("[data-testid=upload-progress]")
+        .getAttribute("aria-valuenow", { timeout: 200 })
+        .catch(() => null);
       return Number(value) > 0;
     }, "the upload to start");
     await row(page, "slow.csv").getByRole("button", { name: "Cancel slow.csv" }).click();
     await until(async () => (await phaseOf(page, "slow.csv")) === "cancelled", "the cancellation");
-    assert.equal(await row(page, "slow.csv").getByRole("button", { name: "Retry" }).count(), 1, "a cancelled upload can be retried");
+    assert.equal(
+      await row(page, "slow.csv").getByRole("button", { name: "Retry" }).count(),
+      1,
+      "a cancelled upload can be retried",
+    );
     const jobs = await fetch(`${server.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -139,7 +160,11 @@ describe("the web app", () => {
     const { page } = await open();
     await page.goto(`${server.url}/`);
     await page.getByText(/Up to .* per file/).waitFor();
-    await page.setInputFiles("[data-testid=file-input]", { name: "empty.csv", mimeType: "text/csv", buffer: Buffer.alloc(0) });
+    await page.setInputFiles("[data-testid=file-input]", {
+      name: "empty.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.alloc(0),
+    });
     await until(async () => (await phaseOf(page, "empty.csv")) === "refused", "the refusal");
     assert.match(await row(page, "empty.csv").innerText(), /empty/i);
   });
@@ -151,16 +176,27 @@ describe("the web app", () => {
     await until(async () => (await phaseOf(page, "wide.csv")) === "done", "the wide job", 120_000);
     const href = await row(page, "wide.csv").getByRole("link", { name: "View profile" }).getAttribute("href");
 
-    const times = [];
-    for (let run = 0; run < 3; run++) {
+    // First render: the page shows the profile; complete: all 500 cards
+    // exist (later cards are built in batches, one per frame).
+    const first = [];
+    const complete = [];
+    for (let run = 0; run < 5; run++) {
       await page.goto(`${server.url}${href}`);
       await page.locator("[data-testid=result-ready]").waitFor({ timeout: 60_000 });
-      const cards = await page.locator("[data-testid=column-card]").count();
-      assert.equal(cards, 500, "every column has a card");
-      times.push(await page.evaluate(() => performance.now()));
+      first.push(await page.evaluate(() => performance.now()));
+      complete.push(
+        await page.evaluate(async () => {
+          while (document.querySelectorAll("[data-testid=column-card]").length < 500) {
+            await new Promise((resolve) => requestAnimationFrame(resolve));
+          }
+          return performance.now();
+        }),
+      );
     }
-    times.sort((a, b) => a - b);
-    console.log(`500-column result page: first render ${times.map((t) => t.toFixed(0)).join(", ")} ms after navigation (median ${times[1].toFixed(0)} ms)`);
+    const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)].toFixed(0);
+    console.log(
+      `500-column result page, ms after navigation (median of 5): first render ${median(first)}, all cards ${median(complete)}`,
+    );
 
     const scroll = await page.evaluate(async () => {
       const frames = [];
@@ -176,7 +212,9 @@ describe("the web app", () => {
       frames.sort((a, b) => a - b);
       return { median: frames[30], worst: frames[59] };
     });
-    console.log(`500-column result page: scrolling frame time median ${scroll.median.toFixed(1)} ms, worst ${scroll.worst.toFixed(1)} ms`);
+    console.log(
+      `500-column result page: scrolling frame time median ${scroll.median.toFixed(1)} ms, worst ${scroll.worst.toFixed(1)} ms`,
+    );
     await screenshot(page, "result-500-columns-light");
   });
 
@@ -197,7 +235,10 @@ describe("the web app", () => {
       ["result-dark", new URL(resultUrl).pathname],
     ]) {
       await page.goto(`${server.url}${path}`);
-      await page.locator(path.startsWith("/jobs/") ? "[data-testid=result-ready]" : "main h1, main h2").first().waitFor();
+      await page
+        .locator(path.startsWith("/jobs/") ? "[data-testid=result-ready]" : "[data-testid=jobs-table]")
+        .first()
+        .waitFor();
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert.notEqual(background, "rgb(247, 248, 250)", "dark background");
       await screenshot(page, name);
@@ -213,7 +254,10 @@ describe("the web app", () => {
       ["result-phone", new URL(resultUrl).pathname],
     ]) {
       await page.goto(`${server.url}${path}`);
-      await page.locator(path.startsWith("/jobs/") ? "[data-testid=result-ready]" : "main h1, main h2").first().waitFor();
+      await page
+        .locator(path.startsWith("/jobs/") ? "[data-testid=result-ready]" : "[data-testid=jobs-table]")
+        .first()
+        .waitFor();
       assert.ok(await noHorizontalScroll(page), `no horizontal scroll on ${path} at ${PHONE.width}px`);
       await screenshot(page, name);
     }
@@ -264,7 +308,10 @@ describe("after the server restarts mid-job", () => {
     await page.goto(`${server.url}/`);
     await page.setInputFiles("[data-testid=file-input]", mixedCsv("restart.csv", 2_000));
     await until(async () => (await phaseOf(page, "restart.csv")) === "queued", "the job to be queued");
-    await until(async () => (await page.locator("[data-testid=connection-banner]").getAttribute("data-state")) === "connected", "the live connection");
+    await until(
+      async () => (await page.locator("[data-testid=connection-banner]").getAttribute("data-state")) === "connected",
+      "the live connection",
+    );
 
     await server.stop("SIGKILL");
     await until(
@@ -276,6 +323,9 @@ describe("after the server restarts mid-job", () => {
 
     await server.start(["--worker-concurrency", "2"]);
     await until(async () => (await phaseOf(page, "restart.csv")) === "done", "the end after the restart", 60_000);
-    await until(async () => (await page.locator("[data-testid=connection-banner]").getAttribute("data-state")) !== "reconnecting", "the banner to clear");
+    await until(
+      async () => (await page.locator("[data-testid=connection-banner]").getAttribute("data-state")) !== "reconnecting",
+      "the banner to clear",
+    );
   });
 });

@@ -54,6 +54,9 @@ export function foreignRequests(requests, origin) {
 }
 
 export async function screenshot(page, name) {
+  // Cards off screen skip painting (content-visibility: auto); a full-page
+  // picture for people to review should show them all.
+  await page.addStyleTag({ content: "* { content-visibility: visible !important; }" });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
@@ -65,7 +68,12 @@ export async function axeViolations(page) {
   await page.evaluate(axeSource);
   const results = await page.evaluate(async () => {
     const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }));
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+    }));
   });
   return results.filter((v) => v.impact === "critical" || v.impact === "serious");
 }

@@ -40,11 +40,10 @@ export class Loupe {
   }
 
   async start(args = []) {
-    this.process = spawn(
-      loupeBinary(),
-      ["--listen", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, ...args],
-      { env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" }, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    this.process = spawn(loupeBinary(), ["--listen", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, ...args], {
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const keep = (chunk) => {
       this.log.push(chunk.toString());
       if (this.log.length > 400) this.log.shift();
@@ -55,7 +54,10 @@ export class Loupe {
     this.exited = exited;
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const ready = await fetch(`${this.url}/readyz`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${this.url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) return;
       if (this.process.exitCode !== null) break;
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -45,7 +45,8 @@ export function App() {
           <section class="empty">
             <h1>Page not found</h1>
             <p>
-              Nothing lives at <code>{route.path}</code>. <a href="/">Upload a file</a> or see <a href="/jobs">your jobs</a>.
+              Nothing lives at <code>{route.path}</code>. <a href="/">Upload a file</a> or see{" "}
+              <a href="/jobs">your jobs</a>.
             </p>
           </section>
         )}

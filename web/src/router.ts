@@ -33,6 +33,8 @@ export function interceptLinks(): () => void {
     if (!anchor || anchor.target || anchor.hasAttribute("download")) return;
     const url = new URL(anchor.href, location.href);
     if (url.origin !== location.origin || parseRoute(url.pathname).page === "not-found") return;
+    // A jump within the page is the browser's job.
+    if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
     event.preventDefault();
     navigate(url.pathname + url.search + url.hash);
   };

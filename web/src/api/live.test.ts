@@ -56,7 +56,8 @@ class FakeSocket {
 
   fail(jobId: string, code: string) {
     for (const [id, watched] of this.subscriptions) {
-      if (watched === jobId) this.push({ type: "error", id, payload: [{ message: "no such job", extensions: { code } }] });
+      if (watched === jobId)
+        this.push({ type: "error", id, payload: [{ message: "no such job", extensions: { code } }] });
     }
   }
 

@@ -6,7 +6,7 @@ import { type ApiError, request } from "../api/client";
 import { TERMINAL, watchJob } from "../api/live";
 import { JobsQuery } from "../api/operations";
 import type { JobSummaryFragment } from "../gql/graphql";
-import { formatBytes } from "../upload/queue";
+import { formatBytes } from "../format";
 import { queue } from "../upload/uploads";
 
 export const STATUS_LABELS: Record<JobSummaryFragment["status"], [string, string]> = {
@@ -64,7 +64,12 @@ function useJobsPage(first: number, after: string | null, reloadKey: number) {
     const controller = new AbortController();
     setError(null);
     request(JobsQuery, { first, after }, controller.signal).then(
-      ({ jobs }) => setPage({ jobs: jobs.nodes, hasNextPage: jobs.pageInfo.hasNextPage, endCursor: jobs.pageInfo.endCursor ?? null }),
+      ({ jobs }) =>
+        setPage({
+          jobs: jobs.nodes,
+          hasNextPage: jobs.pageInfo.hasNextPage,
+          endCursor: jobs.pageInfo.endCursor ?? null,
+        }),
       (e: ApiError) => e.code !== "ABORTED" && setError(e),
     );
     return () => controller.abort();
@@ -76,7 +81,10 @@ function useJobsPage(first: number, after: string | null, reloadKey: number) {
     const stops = unfinished.map((id) =>
       watchJob(id, {
         next: (update) =>
-          setPage((current) => current && { ...current, jobs: current.jobs.map((job) => (job.id === update.id ? update : job)) }),
+          setPage(
+            (current) =>
+              current && { ...current, jobs: current.jobs.map((job) => (job.id === update.id ? update : job)) },
+          ),
         error: () => undefined,
         complete: () => undefined,
       }),
@@ -92,9 +100,19 @@ function useJobsPage(first: number, after: string | null, reloadKey: number) {
 function useUploadsVersion(): number {
   const [version, setVersion] = useState(0);
   useEffect(() => {
-    let known = new Set(queue.items().map((item) => item.jobId).filter(Boolean));
+    let known = new Set(
+      queue
+        .items()
+        .map((item) => item.jobId)
+        .filter(Boolean),
+    );
     return queue.subscribe(() => {
-      const ids = new Set(queue.items().map((item) => item.jobId).filter(Boolean));
+      const ids = new Set(
+        queue
+          .items()
+          .map((item) => item.jobId)
+          .filter(Boolean),
+      );
       if ([...ids].some((id) => !known.has(id))) setVersion((v) => v + 1);
       known = ids;
     });
@@ -102,7 +120,13 @@ function useUploadsVersion(): number {
   return version;
 }
 
-export function JobsTable(props: { first: number; after: string | null; title: string; headingLevel: 1 | 2; paginate: boolean }) {
+export function JobsTable(props: {
+  first: number;
+  after: string | null;
+  title: string;
+  headingLevel: 1 | 2;
+  paginate: boolean;
+}) {
   const uploadsVersion = useUploadsVersion();
   const { page, error, retry } = useJobsPage(props.first, props.after, props.after ? 0 : uploadsVersion);
   const Heading = props.headingLevel === 1 ? "h1" : "h2";
@@ -168,7 +192,9 @@ export function JobsTable(props: { first: number; after: string | null; title: s
       {props.paginate && page && (props.after || page.hasNextPage) && (
         <nav class="pager" aria-label="Pages">
           {props.after && <a href="/jobs">← Newest</a>}
-          {page.hasNextPage && page.endCursor && <a href={`/jobs?after=${encodeURIComponent(page.endCursor)}`}>Older →</a>}
+          {page.hasNextPage && page.endCursor && (
+            <a href={`/jobs?after=${encodeURIComponent(page.endCursor)}`}>Older →</a>
+          )}
         </nav>
       )}
     </section>

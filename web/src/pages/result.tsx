@@ -1,7 +1,16 @@
 // The result page of one job: live progress while it runs, then its
 // profile, or why there is none.
 import { useEffect, useState } from "preact/hooks";
-import { Cancelled, Failed, FileSummaryView, InProgress, LoadError, Loading, NoResult, NotFound } from "../profile/JobStates";
+import {
+  Cancelled,
+  Failed,
+  FileSummaryView,
+  InProgress,
+  LoadError,
+  Loading,
+  NoResult,
+  NotFound,
+} from "../profile/JobStates";
 import { ProfileView } from "../profile/ProfileView";
 import { useJobResult } from "../profile/useJobResult";
 

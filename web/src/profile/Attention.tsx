@@ -14,7 +14,9 @@ export function AttentionSummary(props: { items: AttentionItem[]; onJump: Jump }
     <section class="attention-summary" aria-labelledby="attention-heading">
       <h2 id="attention-heading">Attention</h2>
       {groups.length === 0 ? (
-        <p class="alert">Nothing stands out: no malformed rows, and no empty, constant, junk-laden or id-like columns.</p>
+        <p class="alert">
+          Nothing stands out: no malformed rows, and no empty, constant, junk-laden or id-like columns.
+        </p>
       ) : (
         <div class="attention-groups">
           {groups.map((group) => {
@@ -24,7 +26,9 @@ export function AttentionSummary(props: { items: AttentionItem[]; onJump: Jump }
               <div key={group.kind} class={`attention-group panel ${group.severity}`}>
                 <h3>
                   {KIND_TITLES[group.kind]}{" "}
-                  {group.kind !== "malformed-rows" && <span class={`badge ${group.severity}`}>{group.items.length}</span>}
+                  {group.kind !== "malformed-rows" && (
+                    <span class={`badge ${group.severity}`}>{group.items.length}</span>
+                  )}
                 </h3>
                 <ul>
                   {items.map((item) => (
@@ -37,11 +41,7 @@ export function AttentionSummary(props: { items: AttentionItem[]; onJump: Jump }
                   ))}
                 </ul>
                 {!open && (
-                  <button
-                    type="button"
-                    class="small"
-                    onClick={() => setExpanded(new Set([...expanded, group.kind]))}
-                  >
+                  <button type="button" class="small" onClick={() => setExpanded(new Set([...expanded, group.kind]))}>
                     Show all {group.items.length}
                   </button>
                 )}

@@ -4,7 +4,7 @@ import { useMemo, useRef } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import type { AttentionItem } from "./attention";
 import { columnAnchor, columnLabel, describeFit, formatDistinct, TYPE_NAMES, uniqueness } from "./column";
-import { displayValue, formatCount, formatNumber, formatShare, formatTemporal, shareOf } from "./format";
+import { displayValue, formatCount, formatNumber, formatShare, formatTemporal, shareOf } from "../format";
 import { columnHistogram, QUANTILE_NAMES } from "./histogram";
 import { HistogramChart } from "./Histogram";
 import type { ColumnProfile } from "./query";
@@ -68,12 +68,16 @@ export function ColumnCard(props: ColumnCardProps) {
           {name}
         </h3>
         <span class="muted position">#{index + 1}</span>
-        <span class={column.inferredType === "EMPTY" ? "badge warn" : "badge info"}>{TYPE_NAMES[column.inferredType]}</span>
+        <span class={column.inferredType === "EMPTY" ? "badge warn" : "badge info"}>
+          {TYPE_NAMES[column.inferredType]}
+        </span>
         <button type="button" class="small copy" onClick={() => onCopy(index)} aria-label={`Copy JSON of ${name}`}>
           Copy JSON
         </button>
       </header>
-      <p class={column.typeShare < 1 && column.inferredType !== "EMPTY" ? "fit warn-text" : "fit"}>{describeFit(column)}</p>
+      <p class={column.typeShare < 1 && column.inferredType !== "EMPTY" ? "fit warn-text" : "fit"}>
+        {describeFit(column)}
+      </p>
       {notes.length > 0 && (
         <ul class="card-attention">
           {notes.map((a) => (

@@ -6,8 +6,16 @@ import type { VNode } from "preact";
 import type { AttentionItem } from "./attention";
 import { COLUMN_TYPES, TYPE_NAMES } from "./column";
 import { ColumnCard } from "./ColumnCard";
-import { formatCount } from "./format";
-import { type ListState, SORT_KEYS, SORT_LABELS, type SortDirection, type SortKey, typeCounts, visibleColumns } from "./list";
+import { formatCount } from "../format";
+import {
+  type ListState,
+  SORT_KEYS,
+  SORT_LABELS,
+  type SortDirection,
+  type SortKey,
+  typeCounts,
+  visibleColumns,
+} from "./list";
 import type { ColumnType, TableProfile } from "./query";
 
 /**
@@ -36,19 +44,17 @@ export function Columns(props: ColumnsProps) {
       if (item.column === null) continue;
       byColumn.set(item.column, [...(byColumn.get(item.column) ?? []), item]);
     }
-    return columns.map(
-      (column, index): VNode => (
-        <li key={index}>
-          <ColumnCard
-            column={column}
-            index={index}
-            attention={byColumn.get(index) ?? []}
-            distinctError={profile.distinctRelativeError}
-            onCopy={onCopy}
-          />
-        </li>
-      ),
-    );
+    return columns.map((column, index): VNode => (
+      <li key={index}>
+        <ColumnCard
+          column={column}
+          index={index}
+          attention={byColumn.get(index) ?? []}
+          distinctError={profile.distinctRelativeError}
+          onCopy={onCopy}
+        />
+      </li>
+    ));
   }, [columns, attention, profile.distinctRelativeError, onCopy]);
   const counts = useMemo(() => typeCounts(columns), [columns]);
   const visible = useMemo(() => visibleColumns(columns, state), [columns, state]);
@@ -120,7 +126,10 @@ export function Columns(props: ColumnsProps) {
       {visible.length === 0 ? (
         <p class="empty">
           No column matches.{" "}
-          <button type="button" onClick={() => onStateChange({ query: "", type: null, sort: state.sort, direction: state.direction })}>
+          <button
+            type="button"
+            onClick={() => onStateChange({ query: "", type: null, sort: state.sort, direction: state.direction })}
+          >
             Clear search and filter
           </button>
         </p>

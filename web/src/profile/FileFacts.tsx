@@ -2,15 +2,9 @@
 // and how long profiling took.
 import type { ComponentChildren } from "preact";
 import { MALFORMED_ANCHOR } from "./attention";
-import {
-  COMPRESSION_NAMES,
-  describeDelimiter,
-  describeQuote,
-  FORMAT_NAMES,
-  LINE_ENDING_NAMES,
-} from "./facts";
+import { COMPRESSION_NAMES, describeDelimiter, describeQuote, FORMAT_NAMES, LINE_ENDING_NAMES } from "./facts";
 import { type Jump, jumpOnClick } from "./jump";
-import { elapsedMs, formatBytes, formatCount, formatDuration } from "./format";
+import { elapsedMs, formatBytes, formatCount, formatDuration } from "../format";
 import type { ResultJob, TableProfile } from "./query";
 
 function Fact(props: { label: string; children: ComponentChildren }) {
@@ -139,20 +133,20 @@ function MalformedRows(props: { profile: TableProfile }) {
       </p>
       {shown > 0 && (
         <table>
-            <thead>
-              <tr>
-                <th scope="col">Line</th>
-                <th scope="col">Reason</th>
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {p.malformedExamples.map((row) => (
+              <tr key={row.line}>
+                <td class="num">{formatCount(row.line)}</td>
+                <td>{row.reason}</td>
               </tr>
-            </thead>
-            <tbody>
-              {p.malformedExamples.map((row) => (
-                <tr key={row.line}>
-                  <td class="num">{formatCount(row.line)}</td>
-                  <td>{row.reason}</td>
-                </tr>
-              ))}
-            </tbody>
+            ))}
+          </tbody>
         </table>
       )}
     </div>

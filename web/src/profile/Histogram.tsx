@@ -106,8 +106,8 @@ export function HistogramChart(props: { histogram: Histogram; name: string }) {
       </div>
       {marks.length > 0 && (
         <figcaption class="muted">
-          Lines mark quantiles: <span class="legend median">median</span>, <span class="legend quartile">p25 and p75</span>,{" "}
-          <span class="legend tail">p1, p5, p95, p99</span>.
+          Lines mark quantiles: <span class="legend median">median</span>,{" "}
+          <span class="legend quartile">p25 and p75</span>, <span class="legend tail">p1, p5, p95, p99</span>.
         </figcaption>
       )}
     </figure>

@@ -6,7 +6,7 @@ import { ApiError, request } from "../api/client";
 import { type ConnectionState, live } from "../api/live";
 import { CancelJobMutation } from "../api/operations";
 import { Bytes, Timing } from "./FileFacts";
-import { formatShare } from "./format";
+import { formatShare } from "../format";
 import type { FileSummary, ResultJob } from "./query";
 import { POLL_MS } from "./useJobResult";
 import "./profile.css";
@@ -42,9 +42,7 @@ export function LoadError(props: { error: ApiError; onRetry(): void }) {
     <div class="job-state">
       <h1>Could not load this profile</h1>
       <div class="alert bad" role="alert">
-        <p>
-          {offline ? "The server cannot be reached. Check your connection, then try again." : props.error.message}
-        </p>
+        <p>{offline ? "The server cannot be reached. Check your connection, then try again." : props.error.message}</p>
         {!offline && (
           <p class="muted">
             Error code <code>{props.error.code}</code>
@@ -198,7 +196,9 @@ export function FileSummaryView(props: { job: ResultJob; summary: FileSummary })
   return (
     <div class="profile" data-testid="result-ready">
       <h1 title={job.upload.filename}>{job.upload.filename}</h1>
-      <p class="alert">Not a CSV, TSV or JSON Lines table, so Loupe summarised the file instead of profiling columns.</p>
+      <p class="alert">
+        Not a CSV, TSV or JSON Lines table, so Loupe summarised the file instead of profiling columns.
+      </p>
       <section aria-labelledby="file-heading">
         <h2 id="file-heading">File</h2>
         <div class="panel facts-panel">

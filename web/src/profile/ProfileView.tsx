@@ -9,7 +9,7 @@ import { columnIndexOf, columnLabel } from "./column";
 import { Columns } from "./Columns";
 import { columnJson, FORMAT_NAMES, profileDocument, profileFilename } from "./facts";
 import { FileFacts } from "./FileFacts";
-import { formatBytes, formatCount } from "./format";
+import { formatBytes, formatCount } from "../format";
 import { DEFAULT_LIST_STATE, type ListState, parseListState, serializeListState, visibleColumns } from "./list";
 import type { ResultJob, TableProfile } from "./query";
 import "./profile.css";
@@ -74,7 +74,9 @@ export function ProfileView(props: { job: ResultJob; profile: TableProfile }) {
     (index: number) => {
       const name = columnLabel(columns[index].name, index);
       void copyText(columnJson(columns[index])).then((ok) =>
-        announce(ok ? `Copied the profile of “${name}” as JSON.` : "Could not copy: the browser refused the clipboard."),
+        announce(
+          ok ? `Copied the profile of “${name}” as JSON.` : "Could not copy: the browser refused the clipboard.",
+        ),
       );
     },
     [columns, announce],

@@ -185,7 +185,9 @@ describe("ResultPage", () => {
     answer(job({ result: profile }));
     await show();
     expect(root.querySelectorAll("[data-testid=column-card]")).toHaveLength(1);
-    const link = [...root.querySelectorAll<HTMLAnchorElement>(".attention-summary a")].find((a) => a.textContent === "nothing");
+    const link = [...root.querySelectorAll<HTMLAnchorElement>(".attention-summary a")].find(
+      (a) => a.textContent === "nothing",
+    );
     act(() => link?.click());
     expect(root.querySelectorAll("[data-testid=column-card]")).toHaveLength(3);
     expect(location.hash).toBe("#column-3");

@@ -29,7 +29,11 @@ describe("columnAttention", () => {
       2,
     );
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ kind: "constant", severity: "info", message: 'Constant apart from 40 nulls: "yes".' });
+    expect(items[0]).toMatchObject({
+      kind: "constant",
+      severity: "info",
+      message: 'Constant apart from 40 nulls: "yes".',
+    });
   });
 
   it("does not call a one-row column constant", () => {
@@ -48,7 +52,12 @@ describe("columnAttention", () => {
     );
     expect(mild[0]).toMatchObject({ kind: "junk", severity: "info", message: "99.98% float, 2 junk values." });
     const bad = columnAttention(
-      column({ inferredType: "INTEGER", nonNullCount: 100, typeShare: 0.96, typeCounts: { ...counts, integer: 96, string: 4 } }),
+      column({
+        inferredType: "INTEGER",
+        nonNullCount: 100,
+        typeShare: 0.96,
+        typeCounts: { ...counts, integer: 96, string: 4 },
+      }),
       0,
     );
     expect(bad[0].severity).toBe("warn");
@@ -102,8 +111,18 @@ describe("attentionItems", () => {
       attentionItems({
         malformedRowCount: 0,
         columns: [
-          column({ inferredType: "FLOAT", nonNullCount: 1000, typeShare: 0.999, typeCounts: { ...counts, float: 999, string: 1 } }),
-          column({ inferredType: "FLOAT", nonNullCount: 100, typeShare: 0.9, typeCounts: { ...counts, float: 90, string: 10 } }),
+          column({
+            inferredType: "FLOAT",
+            nonNullCount: 1000,
+            typeShare: 0.999,
+            typeCounts: { ...counts, float: 999, string: 1 },
+          }),
+          column({
+            inferredType: "FLOAT",
+            nonNullCount: 100,
+            typeShare: 0.9,
+            typeCounts: { ...counts, float: 90, string: 10 },
+          }),
           column({ distinctCount: 1 }),
         ],
       }),

@@ -2,7 +2,7 @@
 // anything else. Pure, so the rules are pinned by unit tests.
 import type { ColumnProfile, TableProfile } from "./query";
 import { columnAnchor, columnLabel, describeFit, junkCount, uniqueness } from "./column";
-import { formatCount, formatShare } from "./format";
+import { formatCount, formatShare } from "../format";
 
 export type AttentionKind = "malformed-rows" | "all-null" | "junk" | "constant" | "high-cardinality";
 export type Severity = "bad" | "warn" | "info";

@@ -2,7 +2,7 @@
 // how many values fit its type, the "99.98% float, 2 junk values" line, and
 // null and distinct shares.
 import type { ColumnProfile, ColumnType } from "./query";
-import { formatCount, formatShare, shareOf } from "./format";
+import { formatCount, formatShare, shareOf } from "../format";
 
 export const TYPE_NAMES: Record<ColumnType, string> = {
   INTEGER: "integer",

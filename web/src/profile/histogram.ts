@@ -5,7 +5,7 @@
 // then power-of-two buckets with gaps. Quantile marks are placed by
 // interpolating within the bin that holds them, so they line up with bars.
 import type { ColumnProfile } from "./query";
-import { formatCount, formatNumber, formatShare, formatTemporal, parseTemporal, shareOf } from "./format";
+import { formatCount, formatNumber, formatShare, formatTemporal, parseTemporal, shareOf } from "../format";
 
 export type HistogramKind = "numeric" | "temporal" | "length";
 
@@ -97,7 +97,14 @@ export function columnHistogram(column: ColumnProfile): Histogram | null {
       value: numeric.quantiles[name],
       label: formatNumber(numeric.quantiles[name]),
     }));
-    return build("numeric", "value", numericBins(h), formatNumber(h[0].lower), formatNumber(h[h.length - 1].upper), quantiles);
+    return build(
+      "numeric",
+      "value",
+      numericBins(h),
+      formatNumber(h[0].lower),
+      formatNumber(h[h.length - 1].upper),
+      quantiles,
+    );
   }
   if (temporal && temporal.histogram.length > 0) {
     const h = temporal.histogram;
@@ -109,11 +116,25 @@ export function columnHistogram(column: ColumnProfile): Histogram | null {
       value: parseTemporal(temporal.quantiles[name]),
       label: formatTemporal(temporal.quantiles[name]),
     })).filter((q) => placeable && Number.isFinite(q.value));
-    return build("temporal", "time", bins, formatTemporal(h[0].lower), formatTemporal(h[h.length - 1].upper), quantiles);
+    return build(
+      "temporal",
+      "time",
+      bins,
+      formatTemporal(h[0].lower),
+      formatTemporal(h[h.length - 1].upper),
+      quantiles,
+    );
   }
   if (column.inferredType === "STRING" && lengths && lengths.histogram.length > 0) {
     const h = lengths.histogram;
-    return build("length", "length in characters", lengthBins(h), formatCount(h[0].lower), formatCount(h[h.length - 1].upper), []);
+    return build(
+      "length",
+      "length in characters",
+      lengthBins(h),
+      formatCount(h[0].lower),
+      formatCount(h[h.length - 1].upper),
+      [],
+    );
   }
   return null;
 }

@@ -20,6 +20,16 @@ describe("topValues", () => {
     expect(top.rows[0].description).toBe("a: 100 (50%)");
   });
 
+  it("folds a list where no value stands out, like an id's", () => {
+    const ids = Array.from({ length: 10 }, (_, i) => ({ value: String(i), count: 1 }));
+    expect(topValues({ count: 40_000, topValuesErrorBound: 0, topValues: ids }).flat).toBe(true);
+    // Few rows: even single counts are worth showing.
+    expect(topValues({ count: 200, topValuesErrorBound: 0, topValues: ids }).flat).toBe(false);
+    // One value in a hundred is a real pattern.
+    const city = [{ value: "Oslo", count: 400 }];
+    expect(topValues({ count: 40_000, topValuesErrorBound: 0, topValues: city }).flat).toBe(false);
+  });
+
   it("states the error bound when counts are estimates", () => {
     const top = topValues({ count: 10, topValuesErrorBound: 1234, topValues: [{ value: "x", count: 5 }] });
     expect(top.errorNote).toBe("Counts may be low by at most 1,234.");
@@ -56,6 +66,6 @@ describe("topValues", () => {
 
   it("handles a column with no rows", () => {
     const top = topValues({ count: 0, topValuesErrorBound: 0, topValues: [] });
-    expect(top).toEqual({ rows: [], covered: 0, errorNote: null });
+    expect(top).toEqual({ rows: [], covered: 0, errorNote: null, flat: false });
   });
 });

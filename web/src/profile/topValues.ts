@@ -2,7 +2,7 @@
 // rows; bar lengths are relative to the most frequent value so short tails
 // stay readable.
 import type { ColumnProfile } from "./query";
-import { displayValue, formatCount, formatShare } from "./format";
+import { displayValue, formatCount, formatShare } from "../format";
 
 export interface TopValueRow {
   value: string;
@@ -23,7 +23,15 @@ export interface TopValues {
   covered: number;
   /** "Counts may be low by at most N", or null when the counts are exact. */
   errorNote: string | null;
+  /**
+   * No value stands out (each covers under 0.1% of 1,000+ rows, as in an
+   * id or a measurement): the list is arbitrary, so it is shown folded.
+   */
+  flat: boolean;
 }
+
+/** Below this share of the rows a most-frequent value is noise. */
+export const FLAT_SHARE = 0.001;
 
 export function topValues(column: Pick<ColumnProfile, "topValues" | "topValuesErrorBound" | "count">): TopValues {
   const values = column.topValues;
@@ -50,5 +58,6 @@ export function topValues(column: Pick<ColumnProfile, "topValues" | "topValuesEr
     rows,
     covered: whole > 0 ? sum / whole : 0,
     errorNote: bound > 0 ? `Counts may be low by at most ${formatCount(bound)}.` : null,
+    flat: whole >= 1000 && max < whole * FLAT_SHARE,
   };
 }

@@ -1,7 +1,7 @@
 // Every way a file gets in: drop it anywhere on the page, pick it with the
 // button (a real button, so the keyboard reaches it), or paste it.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { formatBytes } from "./queue";
+import { formatBytes } from "../format";
 import { queue, useLimits } from "./uploads";
 
 /** Extensions Loupe profiles; anything else still gets a file summary. */
@@ -64,13 +64,26 @@ export function DropZone() {
   return (
     <section class="dropzone panel" aria-labelledby="drop-title">
       <svg class="dropzone-icon" aria-hidden="true" viewBox="0 0 48 48" width="44" height="44">
-        <path d="M24 32V10m0 0l-8 8m8-8l8 8" fill="none" stroke="currentColor" stroke-width="3" stroke-linecap="round" stroke-linejoin="round" />
-        <path d="M8 30v8a2 2 0 002 2h28a2 2 0 002-2v-8" fill="none" stroke="currentColor" stroke-width="3" stroke-linecap="round" />
+        <path
+          d="M24 32V10m0 0l-8 8m8-8l8 8"
+          fill="none"
+          stroke="currentColor"
+          stroke-width="3"
+          stroke-linecap="round"
+          stroke-linejoin="round"
+        />
+        <path
+          d="M8 30v8a2 2 0 002 2h28a2 2 0 002-2v-8"
+          fill="none"
+          stroke="currentColor"
+          stroke-width="3"
+          stroke-linecap="round"
+        />
       </svg>
       <h1 id="drop-title">Profile a data file</h1>
       <p class="muted">
-        Drop CSV, TSV or JSON Lines files (plain or gzip) anywhere on this page, paste them, or choose them.
-        Other files get a summary.
+        Drop CSV, TSV or JSON Lines files (plain or gzip) anywhere on this page, paste them, or choose them. Other files
+        get a summary.
       </p>
       <button type="button" class="primary" onClick={() => input.current?.click()}>
         Choose files…
@@ -90,9 +103,7 @@ export function DropZone() {
           target.value = "";
         }}
       />
-      <p class="muted small-print">
-        {limits ? `Up to ${formatBytes(limits.maxUploadBytes)} per file.` : " "}
-      </p>
+      <p class="muted small-print">{limits ? `Up to ${formatBytes(limits.maxUploadBytes)} per file.` : " "}</p>
       {dragging && (
         <div class="drop-overlay" aria-hidden="true">
           <div>Drop to upload</div>

@@ -1,15 +1,8 @@
 // One row per file in the queue: what is happening to it now, how far it
 // got, and what the person can do about it.
-import { isTerminal, formatBytes, type UploadItem } from "./queue";
+import { formatBytes, formatDuration } from "../format";
+import { isTerminal, type UploadItem } from "./queue";
 import { queue, useUploads } from "./uploads";
-
-function duration(seconds: number): string {
-  if (seconds < 1) return "under a second";
-  if (seconds < 60) return `${Math.ceil(seconds)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
 
 const LABELS: Record<UploadItem["phase"], [string, string]> = {
   refused: ["Refused", "bad"],
@@ -28,7 +21,7 @@ function Detail({ item }: { item: UploadItem }) {
   switch (item.phase) {
     case "uploading": {
       const speed = item.bytesPerSecond ? ` · ${formatBytes(item.bytesPerSecond)}/s` : "";
-      const left = item.secondsLeft != null ? ` · ${duration(item.secondsLeft)} left` : "";
+      const left = item.secondsLeft != null ? ` · ${formatDuration(item.secondsLeft * 1000)} left` : "";
       return (
         <span>
           {formatBytes(item.sent)} of {formatBytes(item.total)}
@@ -57,7 +50,8 @@ function Row({ item }: { item: UploadItem }) {
   const [label, tone] = LABELS[item.phase];
   const uploading = item.phase === "uploading" || item.phase === "requesting";
   const value = uploading ? item.sent / Math.max(1, item.total) : item.jobProgress;
-  const showBar = uploading || item.phase === "processing" || item.phase === "queued" || item.phase === "confirming";
+  // Queued and confirming have no measurable progress: the badge says it.
+  const showBar = uploading || item.phase === "processing";
   const barLabel = uploading ? `Upload of ${item.file.name}` : `Profiling of ${item.file.name}`;
   const cancellable = !isTerminal(item.phase);
   const retryable = (item.phase === "failed" && item.error?.retryable) || item.phase === "cancelled";
@@ -71,7 +65,7 @@ function Row({ item }: { item: UploadItem }) {
       </div>
       {showBar && (
         <div
-          class={`bar${uploading ? "" : " bar-job"}`}
+          class={`progress${uploading ? "" : " progress-job"}`}
           role="progressbar"
           aria-label={barLabel}
           aria-valuemin={0}
@@ -103,12 +97,22 @@ function Row({ item }: { item: UploadItem }) {
             </button>
           )}
           {cancellable && (
-            <button type="button" class="small" onClick={() => queue.cancel(item.key)} aria-label={`Cancel ${item.file.name}`}>
+            <button
+              type="button"
+              class="small"
+              onClick={() => queue.cancel(item.key)}
+              aria-label={`Cancel ${item.file.name}`}
+            >
               Cancel
             </button>
           )}
           {isTerminal(item.phase) && (
-            <button type="button" class="small" onClick={() => queue.remove(item.key)} aria-label={`Dismiss ${item.file.name}`}>
+            <button
+              type="button"
+              class="small"
+              onClick={() => queue.remove(item.key)}
+              aria-label={`Dismiss ${item.file.name}`}
+            >
               Dismiss
             </button>
           )}

@@ -4,6 +4,7 @@
 // fails). It knows nothing of the UI or the network: its dependencies come
 // in, so tests drive it step by step.
 import type { ApiError } from "../api/client";
+import { formatBytes } from "../format";
 import type { JobWatchHandlers } from "../api/live";
 import type { JobSummaryFragment } from "../gql/graphql";
 import type { PresignedPut, TransferError, TransferOptions } from "./transfer";
@@ -66,18 +67,6 @@ export interface Limits {
 const CONCURRENT_TRANSFERS = 3;
 /** Speed is measured over this window so it follows changes quickly. */
 const SPEED_WINDOW_MS = 3_000;
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** Why a file cannot be uploaded, before anything is sent; null if it can. */
 export function checkFile(file: File, limits: Limits | null): ItemError | null {
@@ -332,9 +321,13 @@ export class UploadQueue {
     if (transfer.name === "TransferError") {
       if (transfer.kind === "aborted") return;
       if (transfer.kind === "expired") run.ticket = undefined;
-      const code = { expired: "URL_EXPIRED", refused: "REFUSED", "too-large": "PAYLOAD_TOO_LARGE", network: "NETWORK", server: "STORAGE" }[
-        transfer.kind ?? "server"
-      ];
+      const code = {
+        expired: "URL_EXPIRED",
+        refused: "REFUSED",
+        "too-large": "PAYLOAD_TOO_LARGE",
+        network: "NETWORK",
+        server: "STORAGE",
+      }[transfer.kind ?? "server"];
       this.fail(item, code, transfer.message ?? "The upload failed.", transfer.kind !== "too-large", true);
       return;
     }

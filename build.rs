@@ -53,7 +53,12 @@ fn main() {
             run(&web, Path::new("npm"), &["ci", "--no-audit", "--no-fund"]);
         }
         let dist_arg = dist.to_str().unwrap_or_else(|| fail("OUT_DIR is not valid UTF-8"));
-        run(&web, &vite, &["build", "--outDir", dist_arg, "--emptyOutDir"]);
+        let built = run(&web, &vite, &["build", "--outDir", dist_arg, "--emptyOutDir"]);
+        // Cargo hides a build script's output; the bundle budget is worth
+        // seeing whenever the app is rebuilt.
+        for line in String::from_utf8_lossy(&built.stdout).lines().filter(|l| l.starts_with("initial JS of")) {
+            println!("cargo:warning=web app: {line}");
+        }
     }
     if !dist.join("index.html").is_file() {
         fail(&format!("the web build wrote no index.html to {}", dist.display()));

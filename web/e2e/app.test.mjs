@@ -169,6 +169,23 @@ describe("the web app", () => {
     assert.match(await row(page, "empty.csv").innerText(), /empty/i);
   });
 
+  it("can be used with the keyboard alone", { timeout: 30_000 }, async () => {
+    const { page } = await open();
+    await page.goto(`${server.url}/`);
+    await page.getByRole("heading", { name: "Profile a data file" }).waitFor();
+    let focused = "";
+    for (let i = 0; i < 8 && focused !== "Choose files…"; i++) {
+      await page.keyboard.press("Tab");
+      focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+    }
+    assert.equal(focused, "Choose files…", "the file picker is reachable with Tab");
+    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+    await chooser.setFiles(mixedCsv("keyboard.csv", 100));
+    await until(async () => (await phaseOf(page, "keyboard.csv")) === "done", "the keyboard upload");
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, "none", "focus is visible");
+  });
+
   it("renders a 500-column profile quickly", { timeout: 180_000 }, async () => {
     const { page } = await open();
     await page.goto(`${server.url}/`);
@@ -215,7 +232,7 @@ describe("the web app", () => {
     console.log(
       `500-column result page: scrolling frame time median ${scroll.median.toFixed(1)} ms, worst ${scroll.worst.toFixed(1)} ms`,
     );
-    await screenshot(page, "result-500-columns-light");
+    await screenshot(page, "result-500-columns-light", { fullPage: false });
   });
 
   it("lists jobs with live badges and passes axe-core", { timeout: 60_000 }, async () => {
@@ -284,10 +301,10 @@ describe("the web app", () => {
   });
 });
 
-describe("after the server restarts mid-job", () => {
+describe("when the connection or the server goes away", () => {
   let server;
   let browser;
-  let requests;
+  const pages = [];
 
   before(async () => {
     // No worker at first: the job waits, so the restart lands mid-job.
@@ -296,15 +313,17 @@ describe("after the server restarts mid-job", () => {
   });
 
   after(async () => {
-    assert.deepEqual(foreignRequests(requests ?? [], server.url), []);
+    for (const { requests } of pages) {
+      assert.deepEqual(foreignRequests(requests, server.url), [], "every request stays on the server's origin");
+    }
     await browser?.close();
     await server?.dispose();
   });
 
-  it("the page reconnects and still shows the end", { timeout: 120_000 }, async () => {
+  it("the page reconnects after a restart mid-job and still shows the end", { timeout: 120_000 }, async () => {
     const opened = await openPage(browser);
+    pages.push(opened);
     const { page } = opened;
-    requests = opened.requests;
     await page.goto(`${server.url}/`);
     await page.setInputFiles("[data-testid=file-input]", mixedCsv("restart.csv", 2_000));
     await until(async () => (await phaseOf(page, "restart.csv")) === "queued", "the job to be queued");
@@ -327,5 +346,31 @@ describe("after the server restarts mid-job", () => {
       async () => (await page.locator("[data-testid=connection-banner]").getAttribute("data-state")) !== "reconnecting",
       "the banner to clear",
     );
+  });
+
+  it("an upload cut by a lost connection resumes by itself when the browser is back online", { timeout: 120_000 }, async () => {
+    const opened = await openPage(browser);
+    pages.push(opened);
+    const { page, context } = opened;
+    await page.goto(`${server.url}/`);
+    await throttle(page, 64 * 1024);
+    await page.setInputFiles("[data-testid=file-input]", mixedCsv("offline.csv", 8_000));
+    await until(async () => {
+      const bar = row(page, "offline.csv").locator("[data-testid=upload-progress]");
+      return Number(await bar.getAttribute("aria-valuenow", { timeout: 200 }).catch(() => 0)) > 0;
+    }, "the upload to start");
+    // The network drops: the browser goes offline and the transfer in
+    // flight dies with its connection.
+    await context.setOffline(true);
+    await server.stop("SIGKILL");
+    await until(async () => (await phaseOf(page, "offline.csv")) === "failed", "the transfer to fail");
+    assert.match(await row(page, "offline.csv").innerText(), /connection/i);
+    assert.equal(await page.locator("[data-testid=connection-banner]").getAttribute("data-state"), "offline");
+    await screenshot(page, "home-offline-light");
+
+    await server.start();
+    await throttle(page, -1);
+    await context.setOffline(false);
+    await until(async () => (await phaseOf(page, "offline.csv")) === "done", "the upload to resume and finish", 60_000);
   });
 });

@@ -53,11 +53,12 @@ export function foreignRequests(requests, origin) {
   });
 }
 
-export async function screenshot(page, name) {
+/** `fullPage: false` for pages too tall to be worth a picture of all of them. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
   // Cards off screen skip painting (content-visibility: auto); a full-page
   // picture for people to review should show them all.
-  await page.addStyleTag({ content: "* { content-visibility: visible !important; }" });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  if (fullPage) await page.addStyleTag({ content: "* { content-visibility: visible !important; }" });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");

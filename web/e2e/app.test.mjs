@@ -28,6 +28,13 @@ async function phaseOf(page, name) {
     .catch(() => null);
 }
 
+/** Opens a page and waits for its content: a result, or the jobs table. */
+async function visit(page, server, path) {
+  await page.goto(`${server.url}${path}`);
+  const content = path.startsWith("/jobs/") ? "[data-testid=result-ready]" : "[data-testid=jobs-table]";
+  await page.locator(content).first().waitFor();
+}
+
 async function noHorizontalScroll(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
 }
@@ -251,11 +258,7 @@ describe("the web app", () => {
       ["jobs-dark", "/jobs"],
       ["result-dark", new URL(resultUrl).pathname],
     ]) {
-      await page.goto(`${server.url}${path}`);
-      await page
-        .locator(path.startsWith("/jobs/") ? "[data-testid=result-ready]" : "[data-testid=jobs-table]")
-        .first()
-        .waitFor();
+      await visit(page, server, path);
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert.notEqual(background, "rgb(247, 248, 250)", "dark background");
       await screenshot(page, name);
@@ -270,11 +273,7 @@ describe("the web app", () => {
       ["jobs-phone", "/jobs"],
       ["result-phone", new URL(resultUrl).pathname],
     ]) {
-      await page.goto(`${server.url}${path}`);
-      await page
-        .locator(path.startsWith("/jobs/") ? "[data-testid=result-ready]" : "[data-testid=jobs-table]")
-        .first()
-        .waitFor();
+      await visit(page, server, path);
       assert.ok(await noHorizontalScroll(page), `no horizontal scroll on ${path} at ${PHONE.width}px`);
       await screenshot(page, name);
     }

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::auth;
 use crate::config::Config;
 use crate::db::{Db, migrations};
+use crate::http::Sites;
 use crate::jobs::{self, JobHub};
 use crate::storage::embedded::EmbeddedStore;
 use crate::storage::{S3Settings, Storage};
@@ -114,7 +115,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         ready: Arc::new(AtomicBool::new(false)),
     };
     let (stop, stopped) = watch::channel(false);
-    let router = crate::http::router(app.clone(), auth::Viewer::from(&local_user), embedded.as_ref());
+    let sites = Sites::new(&public_url, local_addr, &app.config.allowed_hosts, &app.config.allowed_origins);
+    let router = crate::http::router(app.clone(), auth::Viewer::from(&local_user), embedded.as_ref(), sites);
     let mut http_stopped = stopped.clone();
     // Small request/response exchanges (S3 calls to the embedded store,
     // GraphQL over loopback) otherwise wait on Nagle and delayed ACKs.

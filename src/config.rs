@@ -53,6 +53,19 @@ pub struct Config {
     #[arg(long, env = "LOUPE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// More names this server answers to in the Host header (a proxy's
+    /// public name, an internal name), comma-separated; a name without a
+    /// port matches any port. The public URL's host and the listen address
+    /// (with localhost and 127.0.0.1 when listening on loopback) always are.
+    #[arg(long, env = "LOUPE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// More origins (scheme://host[:port]) whose pages may open websockets and
+    /// send state-changing requests, comma-separated, e.g. a web app served
+    /// from a CDN. The public URL's origin always may.
+    #[arg(long, env = "LOUPE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
     /// Directory for the SQLite database and the embedded object store.
     #[arg(long, env = "LOUPE_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,

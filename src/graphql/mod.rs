@@ -4,6 +4,7 @@
 
 mod errors;
 mod job;
+mod limits;
 mod profile;
 mod result;
 mod scalars;
@@ -17,6 +18,7 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 
 pub use errors::ErrorCodes;
+pub use limits::OverWebSocket;
 
 #[derive(MergedObject, Default)]
 pub struct Query(viewer::ViewerQuery, upload::UploadQuery, job::JobQuery);
@@ -46,6 +48,7 @@ pub fn sdl() -> String {
 fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .extension(ErrorCodes)
+        .extension(limits::WebSocketRules)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }

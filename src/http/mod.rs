@@ -3,13 +3,17 @@
 //! own object store, the bucket's S3 routes on the same origin.
 
 mod graphql;
+mod guard;
 mod ws;
+
+pub use guard::Sites;
 
 use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::get;
 
 use crate::app::App;
@@ -25,7 +29,8 @@ struct GraphqlState {
     viewer: Viewer,
 }
 
-pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>) -> Router {
+/// Every route, behind the Host and Origin checks of [`guard`].
+pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>, sites: Sites) -> Router {
     let state = GraphqlState { schema: crate::graphql::schema(app.clone()), viewer };
     let mut router = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
@@ -36,7 +41,7 @@ pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>) -> Rou
     if let Some(store) = embedded {
         router = router.merge(store.routes());
     }
-    router
+    router.layer(middleware::from_fn_with_state(sites, guard::check))
 }
 
 /// 200 once the server takes work (migrated, storage ready, worker started).

@@ -5,6 +5,7 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::response::Response;
 
 use super::GraphqlState;
+use crate::graphql::OverWebSocket;
 
 /// Subscriptions are most connections and mostly idle; a 4 KiB read buffer
 /// (tungstenite's default is 128 KiB) keeps one that receives a burst from
@@ -23,6 +24,7 @@ pub async fn subscriptions(
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| {
         let mut data = Data::default();
         data.insert(state.viewer.clone());
+        data.insert(OverWebSocket);
         GraphQLWebSocket::new(socket, state.schema.clone(), protocol).with_data(data).serve()
     })
 }

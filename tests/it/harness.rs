@@ -312,42 +312,64 @@ impl TestApp {
     }
 
     async fn subscribe_inner(&self, protocol: Protocol, query: &str, variables: Value) -> Vec<Value> {
-        let ws_url = format!("{}/graphql/ws", self.url.replacen("http", "ws", 1));
-        let mut request = ws_url.into_client_request().unwrap();
-        request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.name().parse().unwrap());
-        let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
-        assert_eq!(response.headers()["sec-websocket-protocol"], protocol.name());
-        let send = |value: Value| Message::text(value.to_string());
-        socket.send(send(json!({ "type": "connection_init", "payload": {} }))).await.unwrap();
-        let (start, next, done) = match protocol {
-            Protocol::TransportWs => ("subscribe", "next", "complete"),
-            Protocol::Legacy => ("start", "data", "complete"),
-        };
-        let mut acked = false;
-        let mut payloads = Vec::new();
-        while let Some(message) = socket.next().await {
-            let message = message.expect("websocket message");
-            let Message::Text(text) = message else { continue };
-            let value: Value = serde_json::from_str(&text).unwrap();
-            match value["type"].as_str().unwrap_or_default() {
-                "connection_ack" if !acked => {
-                    acked = true;
-                    let payload = json!({ "query": query, "variables": variables });
-                    socket.send(send(json!({ "id": "1", "type": start, "payload": payload }))).await.unwrap();
-                }
-                t if t == next => payloads.push(value["payload"].clone()),
-                "error" => {
-                    payloads.push(json!({ "errors": value["payload"] }));
-                    break;
-                }
-                t if t == done => break,
-                "ka" | "ping" | "pong" => {}
-                other => panic!("unexpected {other} message: {value}"),
-            }
-        }
+        let mut socket = self.open_socket(protocol, &[]).await.expect("websocket connects");
+        let payloads = operate(&mut socket, protocol, query, variables).await;
         let _ = socket.close(None).await;
         payloads
     }
+
+    /// Opens a websocket to `/graphql/ws` with extra request headers (an
+    /// `Origin`, a `Host`); a refused handshake is the error.
+    pub async fn open_socket(&self, protocol: Protocol, headers: &[(&str, &str)]) -> Result<Socket, WsError> {
+        let ws_url = format!("{}/graphql/ws", self.url.replacen("http", "ws", 1));
+        let mut request = ws_url.into_client_request().unwrap();
+        request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.name().parse().unwrap());
+        for (name, value) in headers {
+            let name: tokio_tungstenite::tungstenite::http::HeaderName = name.parse().unwrap();
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let (socket, response) = tokio_tungstenite::connect_async(request).await?;
+        assert_eq!(response.headers()["sec-websocket-protocol"], protocol.name());
+        Ok(socket)
+    }
+}
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type WsError = tokio_tungstenite::tungstenite::Error;
+
+/// Initialises the connection and runs one operation until the server
+/// completes it; returns the payload of every result message (an error
+/// message as `{"errors": …}`).
+pub async fn operate(socket: &mut Socket, protocol: Protocol, query: &str, variables: Value) -> Vec<Value> {
+    let send = |value: Value| Message::text(value.to_string());
+    socket.send(send(json!({ "type": "connection_init", "payload": {} }))).await.unwrap();
+    let (start, next, done) = match protocol {
+        Protocol::TransportWs => ("subscribe", "next", "complete"),
+        Protocol::Legacy => ("start", "data", "complete"),
+    };
+    let mut acked = false;
+    let mut payloads = Vec::new();
+    while let Some(message) = socket.next().await {
+        let message = message.expect("websocket message");
+        let Message::Text(text) = message else { continue };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        match value["type"].as_str().unwrap_or_default() {
+            "connection_ack" if !acked => {
+                acked = true;
+                let payload = json!({ "query": query, "variables": variables });
+                socket.send(send(json!({ "id": "1", "type": start, "payload": payload }))).await.unwrap();
+            }
+            t if t == next => payloads.push(value["payload"].clone()),
+            "error" => {
+                payloads.push(json!({ "errors": value["payload"] }));
+                break;
+            }
+            t if t == done => break,
+            "ka" | "ping" | "pong" => {}
+            other => panic!("unexpected {other} message: {value}"),
+        }
+    }
+    payloads
 }
 
 impl Drop for TestApp {

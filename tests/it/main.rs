@@ -10,3 +10,4 @@ mod journey;
 mod migrations;
 mod queue;
 mod schema;
+mod sites;

@@ -134,6 +134,13 @@ pub struct Config {
     #[arg(long, env = "LOUPE_JOB_MAX_ATTEMPTS", default_value_t = 3)]
     pub job_max_attempts: u32,
 
+    /// Wait before the second attempt of a job whose storage failed, in
+    /// milliseconds; each further attempt waits twice as long (plus up to
+    /// 50% jitter, at most an hour). With 3 attempts the default outlasts a
+    /// 45-second outage.
+    #[arg(long, env = "LOUPE_JOB_RETRY_DELAY_MS", default_value_t = 15_000)]
+    pub job_retry_delay_ms: u64,
+
     /// How often an idle worker looks for jobs it was not woken for (other
     /// instances' jobs, expired leases), in milliseconds.
     #[arg(long, env = "LOUPE_JOB_POLL_MS", default_value_t = 2000)]
@@ -165,6 +172,10 @@ impl Config {
 
     pub fn job_lease(&self) -> Duration {
         Duration::from_secs(self.job_lease_secs.max(1))
+    }
+
+    pub fn job_retry_delay(&self) -> Duration {
+        Duration::from_millis(self.job_retry_delay_ms)
     }
 
     pub fn job_poll_interval(&self) -> Duration {

@@ -60,6 +60,8 @@ impl EmbeddedStore {
         let bucket = &self.inner.bucket;
         Router::new()
             .route(&format!("/{bucket}"), axum::routing::any(serve))
+            // What the SDK sends for bucket requests (HEAD, create) path-style.
+            .route(&format!("/{bucket}/"), axum::routing::any(serve))
             .route(&format!("/{bucket}/{{*key}}"), axum::routing::any(serve))
             .with_state(self.clone())
     }

@@ -35,6 +35,9 @@ pub struct S3Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The object is not in the bucket: retrying will not bring it back.
+    #[error("no such object: {0}")]
+    Missing(String),
     #[error("object storage request failed: {0}")]
     Request(String),
     #[error("reading the object failed: {0}")]
@@ -129,7 +132,13 @@ impl Storage {
 
     /// Opens the object for reading as a stream of chunks.
     pub async fn read(&self, key: &str) -> Result<ObjectReader, StorageError> {
-        let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(request_error)?;
+        let object = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(object) => object,
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Err(StorageError::Missing(key.to_owned()));
+            }
+            Err(err) => return Err(request_error(err)),
+        };
         Ok(ObjectReader { body: object.body })
     }
 

@@ -209,6 +209,41 @@ impl TestApp {
         }
     }
 
+    /// The embedded store's keys, from the data directory.
+    pub fn s3_credentials(&self) -> (String, String) {
+        let text = std::fs::read_to_string(self.data_dir.join("embedded-s3.credentials")).unwrap();
+        let (id, secret) = text.trim().split_once(':').unwrap();
+        (id.to_owned(), secret.to_owned())
+    }
+
+    /// An S3 client of the embedded store with its own keys, to do what a
+    /// client with the keys could (write, delete) behind Loupe's back.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+        let (id, secret) = self.s3_credentials();
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new(id, secret, None, None, "test"))
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Polls the job until `done` holds for it; returns it. Fails after 30 s.
+    pub async fn wait_for_job(&self, job_id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let job = self.ok(JOB_QUERY, json!({ "id": job_id })).await["job"].clone();
+            if done(&job) {
+                return job;
+            }
+            assert!(std::time::Instant::now() < deadline, "job never got there: {job:#}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Runs a GraphQL operation; returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         self.http
@@ -377,6 +412,52 @@ impl Drop for TestApp {
         // A test that panicked may leave the server running; its runtime ends
         // with the test, and the database is dropped after this.
         self.server.take();
+    }
+}
+
+/// A TCP proxy that can be switched off, to stage an outage of the service
+/// behind it: switching off cuts open connections, and while off it accepts
+/// connections and drops them at once.
+pub struct TcpSwitch {
+    pub addr: std::net::SocketAddr,
+    on: tokio::sync::watch::Sender<bool>,
+    target: std::sync::Arc<std::sync::Mutex<Option<std::net::SocketAddr>>>,
+}
+
+impl TcpSwitch {
+    pub async fn start() -> TcpSwitch {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let switch = TcpSwitch {
+            addr: listener.local_addr().unwrap(),
+            on: tokio::sync::watch::Sender::new(false),
+            target: Default::default(),
+        };
+        let (on, target) = (switch.on.clone(), switch.target.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = *target.lock().unwrap();
+                let (true, Some(target)) = (*on.borrow(), target) else { continue };
+                let mut on = on.subscribe();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = on.wait_for(|on| !on) => {}
+                        }
+                    }
+                });
+            }
+        });
+        switch
+    }
+
+    pub fn connect_to(&self, target: std::net::SocketAddr) {
+        *self.target.lock().unwrap() = Some(target);
+        self.set(true);
+    }
+
+    pub fn set(&self, on: bool) {
+        self.on.send_replace(on);
     }
 }
 

@@ -11,3 +11,4 @@ mod migrations;
 mod queue;
 mod schema;
 mod sites;
+mod storage;

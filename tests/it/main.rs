@@ -9,6 +9,7 @@ mod http;
 mod journey;
 mod migrations;
 mod queue;
+mod results;
 mod schema;
 mod sites;
 mod storage;

@@ -14,12 +14,12 @@ use tokio::task::JoinHandle;
 use crate::auth;
 use crate::config::Config;
 use crate::db::{Db, migrations};
-use crate::http::Sites;
+use crate::http::{Sites, Sockets, SocketsClosed};
 use crate::jobs::{self, JobHub};
 use crate::storage::embedded::EmbeddedStore;
 use crate::storage::{S3Settings, Storage};
 
-/// How long a shutdown waits for open connections.
+/// How long a shutdown waits for open connections, websockets included.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Everything a request or a job needs. Cheap to clone.
@@ -41,6 +41,7 @@ pub struct Server {
     pub public_url: String,
     stop: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
+    sockets_closed: SocketsClosed,
     worker: JoinHandle<()>,
 }
 
@@ -116,7 +117,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     };
     let (stop, stopped) = watch::channel(false);
     let sites = Sites::new(&public_url, local_addr, &app.config.allowed_hosts, &app.config.allowed_origins);
-    let router = crate::http::router(app.clone(), auth::Viewer::from(&local_user), embedded.as_ref(), sites);
+    let (sockets, sockets_closed) = Sockets::new(stopped.clone());
+    let router = crate::http::router(app.clone(), auth::Viewer::from(&local_user), embedded.as_ref(), sites, sockets);
     let mut http_stopped = stopped.clone();
     // Small request/response exchanges (S3 calls to the embedded store,
     // GraphQL over loopback) otherwise wait on Nagle and delayed ACKs.
@@ -149,19 +151,24 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         storage = %storage_description,
         "Loupe is ready"
     );
-    Ok(Server { app, local_addr, public_url, stop, http, worker })
+    Ok(Server { app, local_addr, public_url, stop, http, sockets_closed, worker })
 }
 
 impl Server {
     /// Stops taking requests and jobs, hands running jobs back to the queue,
-    /// and waits for open connections to finish, for a while: an idle
-    /// subscription (a browser tab left open) would otherwise hold the
-    /// process forever.
+    /// closes websockets (1001, going away) and waits for open connections
+    /// to finish, for a while: a client that never finishes would otherwise
+    /// hold the process forever.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.app.ready.store(false, Ordering::Release);
         let _ = self.stop.send(true);
         self.worker.await?;
-        match tokio::time::timeout(DRAIN_TIMEOUT, &mut self.http).await {
+        let drained = async {
+            let served = (&mut self.http).await;
+            self.sockets_closed.wait().await;
+            served
+        };
+        match tokio::time::timeout(DRAIN_TIMEOUT, drained).await {
             Ok(served) => served??,
             Err(_) => {
                 tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");

@@ -7,6 +7,7 @@ mod guard;
 mod ws;
 
 pub use guard::Sites;
+pub use ws::{Sockets, SocketsClosed};
 
 use std::sync::atomic::Ordering;
 
@@ -27,11 +28,12 @@ struct GraphqlState {
     schema: LoupeSchema,
     /// Until sign-in lands every request acts as the local user.
     viewer: Viewer,
+    sockets: Sockets,
 }
 
 /// Every route, behind the Host and Origin checks of [`guard`].
-pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>, sites: Sites) -> Router {
-    let state = GraphqlState { schema: crate::graphql::schema(app.clone()), viewer };
+pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>, sites: Sites, sockets: Sockets) -> Router {
+    let state = GraphqlState { schema: crate::graphql::schema(app.clone()), viewer, sockets };
     let mut router = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
         .route("/graphql/ws", get(ws::subscriptions))

@@ -11,5 +11,6 @@ mod migrations;
 mod queue;
 mod results;
 mod schema;
+mod shutdown;
 mod sites;
 mod storage;

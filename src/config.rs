@@ -121,6 +121,23 @@ pub struct Config {
     #[arg(long, env = "LOUPE_MAX_DECOMPRESSED_BYTES", default_value_t = 64 * 1024 * 1024 * 1024)]
     pub max_decompressed_bytes: u64,
 
+    /// Largest accepted body of a POST /graphql, in bytes (413 past it).
+    #[arg(long, env = "LOUPE_MAX_REQUEST_BYTES", default_value_t = 256 * 1024)]
+    pub max_request_bytes: usize,
+
+    /// Most operations in one batched POST /graphql (a JSON array).
+    #[arg(long, env = "LOUPE_MAX_BATCH_OPERATIONS", default_value_t = 10)]
+    pub max_batch_operations: usize,
+
+    /// Most subscriptions open at once on one websocket.
+    #[arg(long, env = "LOUPE_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 100)]
+    pub max_subscriptions_per_connection: usize,
+
+    /// Seconds a new websocket may take to send `connection_init`; past it
+    /// the socket is closed with 4408.
+    #[arg(long, env = "LOUPE_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+
     /// Jobs this instance runs at once; 0 serves the API without a worker.
     #[arg(long, env = "LOUPE_WORKER_CONCURRENCY", default_value_t = 2)]
     pub worker_concurrency: usize,

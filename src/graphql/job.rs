@@ -112,7 +112,12 @@ impl JobQuery {
         Ok(Some(Job(jobs::get_job(super::app(ctx)?, super::viewer(ctx)?, &id).await?)))
     }
 
-    /// The viewer's jobs, newest first. `first` is at most 100.
+    /// The viewer's jobs, newest first. `first` is at most 100. Each job
+    /// asked for counts toward the query's complexity limit, so one query
+    /// cannot ask for whole pages of full profiles many times over.
+    #[graphql(
+        complexity = "first.unwrap_or(DEFAULT_PAGE as i32).clamp(1, jobs::MAX_PAGE as i32) as usize * child_complexity"
+    )]
     async fn jobs(
         &self,
         ctx: &Context<'_>,

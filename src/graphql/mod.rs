@@ -37,18 +37,18 @@ const MAX_COMPLEXITY: usize = 2_000;
 
 /// The schema with `app` available to resolvers; each request adds its [`Viewer`].
 pub fn schema(app: App) -> LoupeSchema {
-    builder().data(app).finish()
+    builder(app.config.max_subscriptions_per_connection).data(app).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder(0).finish().sdl()
 }
 
-fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+fn builder(max_subscriptions: usize) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .extension(ErrorCodes)
-        .extension(limits::WebSocketRules)
+        .extension(limits::WebSocketRules { max_subscriptions })
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
@@ -65,5 +65,5 @@ fn viewer<'a>(ctx: &Context<'a>) -> AppResult<&'a Viewer> {
 fn parse_id(id: &str, what: &str) -> AppResult<String> {
     uuid::Uuid::parse_str(id)
         .map(|uuid| uuid.hyphenated().to_string())
-        .map_err(|_| AppError::BadUserInput(format!("{id:?} is not a valid {what} id")))
+        .map_err(|_| AppError::BadUserInput(format!("{} is not a valid {what} id", crate::error::echo(id))))
 }

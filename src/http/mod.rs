@@ -10,9 +10,10 @@ pub use guard::Sites;
 pub use ws::{Sockets, SocketsClosed};
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::get;
@@ -29,13 +30,22 @@ struct GraphqlState {
     /// Until sign-in lands every request acts as the local user.
     viewer: Viewer,
     sockets: Sockets,
+    max_batch_operations: usize,
+    ws_init_timeout: Duration,
 }
 
 /// Every route, behind the Host and Origin checks of [`guard`].
 pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>, sites: Sites, sockets: Sockets) -> Router {
-    let state = GraphqlState { schema: crate::graphql::schema(app.clone()), viewer, sockets };
+    let state = GraphqlState {
+        schema: crate::graphql::schema(app.clone()),
+        viewer,
+        sockets,
+        max_batch_operations: app.config.max_batch_operations,
+        ws_init_timeout: Duration::from_secs(app.config.ws_init_timeout_secs),
+    };
+    let body_limit = DefaultBodyLimit::max(app.config.max_request_bytes);
     let mut router = Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(graphql::graphiql).post(graphql::execute).layer(body_limit))
         .route("/graphql/ws", get(ws::subscriptions))
         .with_state(state)
         .route("/healthz", get(|| async { "ok" }))

@@ -1,4 +1,5 @@
 use std::str::FromStr;
+use std::time::Duration;
 
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as GraphqlSocket, WebSocketProtocols, WsMessage};
@@ -61,8 +62,8 @@ pub async fn subscriptions(
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| {
         let mut data = Data::default();
         data.insert(state.viewer.clone());
-        data.insert(OverWebSocket);
-        serve(socket, state.schema.clone(), protocol, data, state.sockets.clone())
+        data.insert(OverWebSocket::default());
+        serve(socket, state.schema.clone(), protocol, data, state.sockets.clone(), state.ws_init_timeout)
     })
 }
 
@@ -74,8 +75,17 @@ fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
 }
 
 /// Relays between the socket and the GraphQL protocol until either ends or
-/// the server shuts down.
-async fn serve(socket: WebSocket, schema: LoupeSchema, protocol: WebSocketProtocols, data: Data, mut sockets: Sockets) {
+/// the server shuts down. A client that has not initialised the connection
+/// within `init_timeout` is closed with 4408, as graphql-ws specifies: an
+/// idle socket otherwise costs memory for nothing.
+async fn serve(
+    socket: WebSocket,
+    schema: LoupeSchema,
+    protocol: WebSocketProtocols,
+    data: Data,
+    mut sockets: Sockets,
+    init_timeout: Duration,
+) {
     let (mut sink, stream) = socket.split();
     let input = stream.take_while(|message| future::ready(message.is_ok())).filter_map(|message| {
         future::ready(match message {
@@ -84,14 +94,21 @@ async fn serve(socket: WebSocket, schema: LoupeSchema, protocol: WebSocketProtoc
         })
     });
     let mut output = GraphqlSocket::new(schema, input, protocol).connection_data(data);
+    let init_deadline = tokio::time::sleep(init_timeout);
+    tokio::pin!(init_deadline);
+    let mut acknowledged = false;
     loop {
         let message = tokio::select! {
             message = output.next() => match message {
-                Some(WsMessage::Text(text)) => Message::Text(text.into()),
+                Some(WsMessage::Text(text)) => {
+                    acknowledged = acknowledged || text.contains(r#""type":"connection_ack""#);
+                    Message::Text(text.into())
+                }
                 Some(WsMessage::Close(code, reason)) => close(code, reason),
                 None => break,
             },
             _ = sockets.stop.wait_for(|stop| *stop) => close(close_code::AWAY, "the server is shutting down".into()),
+            _ = &mut init_deadline, if !acknowledged => close(4408, "Connection initialisation timeout".into()),
         };
         let closing = matches!(message, Message::Close(_));
         if sink.send(message).await.is_err() || closing {

@@ -3,12 +3,17 @@ use chrono::{DateTime, Utc};
 use crate::app::App;
 use crate::auth::Viewer;
 use crate::db::{NewUpload, Upload, UploadStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, echo};
 use crate::profile::Format;
 use crate::storage::PresignedRequest;
 
 /// Longest accepted file name, in bytes.
 const MAX_FILENAME_BYTES: usize = 255;
+
+/// Longest accepted media type, in bytes: RFC 6838 allows 127 for each of
+/// type and subtype; parameters fit in the rest. It is stored and signed
+/// into the upload's headers.
+const MAX_CONTENT_TYPE_BYTES: usize = 255;
 
 pub struct UploadRequest {
     pub filename: String,
@@ -32,8 +37,11 @@ pub async fn request_upload(app: &App, viewer: &Viewer, request: UploadRequest) 
     let filename = clean_filename(&request.filename)?;
     let content_type = match request.content_type.as_deref().map(str::trim) {
         None | Some("") => None,
+        Some(ct) if ct.len() > MAX_CONTENT_TYPE_BYTES => {
+            return Err(AppError::BadUserInput(format!("content type is longer than {MAX_CONTENT_TYPE_BYTES} bytes")));
+        }
         Some(ct) if is_media_type(ct) => Some(ct.to_owned()),
-        Some(ct) => return Err(AppError::BadUserInput(format!("content type {ct:?} is not a media type"))),
+        Some(ct) => return Err(AppError::BadUserInput(format!("content type {} is not a media type", echo(ct)))),
     };
     let delimiter = request.delimiter.as_deref().map(|d| check_delimiter(d, request.format)).transpose()?;
     let size = u64::try_from(request.size)
@@ -91,7 +99,10 @@ fn check_delimiter(delimiter: &str, format: Option<Format>) -> AppResult<String>
     let usable = |c: char| c == '\t' || (c.is_ascii() && !c.is_ascii_control() && !c.is_ascii_alphanumeric());
     match delimiter.chars().collect::<Vec<_>>()[..] {
         [c] if usable(c) && c != '"' && c != '\'' => Ok(c.to_string()),
-        _ => Err(AppError::BadUserInput(format!("delimiter {delimiter:?} must be one punctuation character or a tab"))),
+        _ => Err(AppError::BadUserInput(format!(
+            "delimiter {} must be one punctuation character or a tab",
+            echo(delimiter)
+        ))),
     }
 }
 

@@ -7,6 +7,7 @@ mod harness;
 mod errors;
 mod http;
 mod journey;
+mod limits;
 mod migrations;
 mod queue;
 mod results;

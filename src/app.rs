@@ -69,7 +69,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let public_url =
         config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}")).trim_end_matches('/').to_owned();
 
-    std::fs::create_dir_all(&config.data_dir)
+    create_private_dir(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let db = open_database(&config).await?;
     let local_user = db.ensure_user(&auth::local_user()).await?;
@@ -205,6 +205,21 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = terminate => {}
     }
+}
+
+/// Loupe's files hold users' data: the data directory is created 0700, and
+/// everything the process creates afterwards (the SQLite files, the embedded
+/// store's objects, written by libraries that take the default mode) is
+/// private to its user through the umask.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
 }
 
 /// An address this process can connect to itself at: the listening address,

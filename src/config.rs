@@ -121,6 +121,11 @@ pub struct Config {
     #[arg(long, env = "LOUPE_MAX_DECOMPRESSED_BYTES", default_value_t = 64 * 1024 * 1024 * 1024)]
     pub max_decompressed_bytes: u64,
 
+    /// Below this many free bytes on the data directory's disk (SQLite, the
+    /// embedded store), /readyz answers 503.
+    #[arg(long, env = "LOUPE_MIN_FREE_DISK_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub min_free_disk_bytes: u64,
+
     /// Largest accepted body of a POST /graphql, in bytes (413 past it).
     #[arg(long, env = "LOUPE_MAX_REQUEST_BYTES", default_value_t = 256 * 1024)]
     pub max_request_bytes: usize,

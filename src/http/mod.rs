@@ -9,7 +9,6 @@ mod ws;
 pub use guard::Sites;
 pub use ws::{Sockets, SocketsClosed};
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
@@ -56,11 +55,11 @@ pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>, sites:
     router.layer(middleware::from_fn_with_state(sites, guard::check))
 }
 
-/// 200 once the server takes work (migrated, storage ready, worker started).
-async fn ready(State(app): State<App>) -> (StatusCode, &'static str) {
-    if app.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+/// 200 once the server takes work (migrated, storage ready, worker
+/// started) and while it can; 503 with the reason otherwise.
+async fn ready(State(app): State<App>) -> (StatusCode, String) {
+    match crate::health::check(&app).await {
+        Ok(()) => (StatusCode::OK, "ready".into()),
+        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason),
     }
 }

@@ -95,6 +95,12 @@ impl Storage {
         }
     }
 
+    /// Whether the bucket answers, for readiness.
+    pub async fn check(&self) -> Result<(), StorageError> {
+        self.client.head_bucket().bucket(&self.bucket).send().await.map_err(request_error)?;
+        Ok(())
+    }
+
     /// Presigns a PUT of exactly `size` bytes to `key`, valid for `ttl`.
     pub async fn presign_put(
         &self,

@@ -77,10 +77,11 @@ pub async fn request_upload(app: &App, viewer: &Viewer, request: UploadRequest) 
 }
 
 /// The file name as shown to the user: its last path component, without
-/// control characters.
+/// control characters or bidirectional controls (U+202E would show
+/// `invoice\u{202E}gpj.exe` as `invoiceexe.jpg`).
 fn clean_filename(raw: &str) -> AppResult<String> {
     let name = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name: String = name.chars().filter(|c| !c.is_control()).collect();
+    let name: String = name.chars().filter(|c| !c.is_control() && !is_bidi_control(*c)).collect();
     let name = name.trim();
     if name.is_empty() || name == "." || name == ".." {
         return Err(AppError::BadUserInput("filename must not be empty".into()));
@@ -89,6 +90,12 @@ fn clean_filename(raw: &str) -> AppResult<String> {
         return Err(AppError::BadUserInput(format!("filename is longer than {MAX_FILENAME_BYTES} bytes")));
     }
     Ok(name.to_owned())
+}
+
+/// Marks and embeddings, overrides and isolates: they reorder how the
+/// rest of a name is displayed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// One ASCII character that can separate fields: not a quote, not a line break.
@@ -126,6 +133,9 @@ mod tests {
         assert_eq!(clean_filename("../../etc/pass\u{0}wd").unwrap(), "passwd");
         assert!(clean_filename("dir/").is_err());
         assert!(clean_filename(&"x".repeat(256)).is_err());
+        assert_eq!(clean_filename("invoice\u{202E}gpj.exe").unwrap(), "invoicegpj.exe");
+        assert_eq!(clean_filename("a\u{2066}b\u{2069}\u{200F}.csv").unwrap(), "ab.csv");
+        assert!(clean_filename("\u{202E}").is_err());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod journey;
 mod limits;
 mod migrations;
 mod queue;
+mod readiness;
 mod results;
 mod schema;
 mod shutdown;

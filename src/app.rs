@@ -43,6 +43,7 @@ pub struct Server {
     http: JoinHandle<std::io::Result<()>>,
     sockets_closed: SocketsClosed,
     worker: JoinHandle<()>,
+    sweeper: JoinHandle<()>,
 }
 
 /// Opens the database and applies pending migrations.
@@ -140,7 +141,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     if embedded.is_none() {
         app.storage.ensure_bucket().await.context("preparing the object storage bucket")?;
     }
-    let worker = tokio::spawn(jobs::worker::run(app.clone(), stopped));
+    let worker = tokio::spawn(jobs::worker::run(app.clone(), stopped.clone()));
+    let sweeper = tokio::spawn(jobs::sweeper::run(app.clone(), stopped));
     app.ready.store(true, Ordering::Release);
 
     tracing::info!(
@@ -151,7 +153,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         storage = %storage_description,
         "Loupe is ready"
     );
-    Ok(Server { app, local_addr, public_url, stop, http, sockets_closed, worker })
+    Ok(Server { app, local_addr, public_url, stop, http, sockets_closed, worker, sweeper })
 }
 
 impl Server {
@@ -163,6 +165,7 @@ impl Server {
         self.app.ready.store(false, Ordering::Release);
         let _ = self.stop.send(true);
         self.worker.await?;
+        self.sweeper.await?;
         let drained = async {
             let served = (&mut self.http).await;
             self.sockets_closed.wait().await;

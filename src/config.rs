@@ -163,6 +163,20 @@ pub struct Config {
     #[arg(long, env = "LOUPE_JOB_RETRY_DELAY_MS", default_value_t = 15_000)]
     pub job_retry_delay_ms: u64,
 
+    /// How long after its URL expired an upload that was never confirmed is
+    /// removed (row and object), in seconds.
+    #[arg(long, env = "LOUPE_UPLOAD_GRACE_SECS", default_value_t = 3600)]
+    pub upload_grace_secs: u64,
+
+    /// Remove uploads (file, job and result) this many days after their job
+    /// ended. Unset: keep them until the user deletes them.
+    #[arg(long, env = "LOUPE_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
+
+    /// How often abandoned and expired uploads are looked for, in seconds.
+    #[arg(long, env = "LOUPE_SWEEP_INTERVAL_SECS", default_value_t = 300)]
+    pub sweep_interval_secs: u64,
+
     /// How often an idle worker looks for jobs it was not woken for (other
     /// instances' jobs, expired leases), in milliseconds.
     #[arg(long, env = "LOUPE_JOB_POLL_MS", default_value_t = 2000)]
@@ -198,6 +212,18 @@ impl Config {
 
     pub fn job_retry_delay(&self) -> Duration {
         Duration::from_millis(self.job_retry_delay_ms)
+    }
+
+    pub fn upload_grace(&self) -> Duration {
+        Duration::from_secs(self.upload_grace_secs)
+    }
+
+    pub fn retention(&self) -> Option<Duration> {
+        self.retention_days.map(|days| Duration::from_secs(u64::from(days) * 86_400))
+    }
+
+    pub fn sweep_interval(&self) -> Duration {
+        Duration::from_secs(self.sweep_interval_secs.max(1))
     }
 
     pub fn job_poll_interval(&self) -> Duration {

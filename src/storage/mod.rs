@@ -11,6 +11,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
@@ -148,9 +149,13 @@ impl Storage {
         Ok(ObjectReader { body: object.body })
     }
 
+    /// Deletes the object; one that is not there counts as deleted.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(request_error)?;
-        Ok(())
+        match self.client.delete_object().bucket(&self.bucket).key(key).send().await {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("NoSuchKey") => Ok(()),
+            Err(err) => Err(request_error(err)),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod deletion;
 mod errors;
 mod http;
 mod journey;

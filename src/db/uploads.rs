@@ -29,17 +29,27 @@ impl Db {
         })
     }
 
-    /// Marks the upload UPLOADED and enqueues its job in one transaction, so a
+    /// Marks the upload UPLOADED (with its object's `etag`) and enqueues its job in one transaction, so a
     /// job exists exactly when its upload was confirmed. Idempotent: a second
     /// call (or a concurrent one) returns the job the first created.
-    pub async fn confirm_upload(&self, upload_id: &str, job: &NewJob<'_>, now: NaiveDateTime) -> DbResult<Job> {
+    pub async fn confirm_upload(
+        &self,
+        upload_id: &str,
+        etag: Option<&str>,
+        job: &NewJob<'_>,
+        now: NaiveDateTime,
+    ) -> DbResult<Job> {
         db_run!(self, |conn| {
             conn.transaction(async |conn| -> DbResult<Job> {
                 // Write first: SQLite takes its write lock here rather than
                 // upgrading a read lock later, which could fail with BUSY.
                 diesel::update(uploads::table.find(upload_id))
                     .filter(uploads::status.eq(UploadStatus::AwaitingUpload))
-                    .set((uploads::status.eq(UploadStatus::Uploaded), uploads::uploaded_at.eq(now)))
+                    .set((
+                        uploads::status.eq(UploadStatus::Uploaded),
+                        uploads::uploaded_at.eq(now),
+                        uploads::etag.eq(etag),
+                    ))
                     .execute(conn)
                     .await?;
                 diesel::insert_into(jobs::table)

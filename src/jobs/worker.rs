@@ -183,6 +183,11 @@ async fn run_job(
             let message = "the uploaded file is no longer in storage";
             finish(&app, &worker_id, &job, JobFinish::Failed { code: "UPLOAD_MISSING", message }).await
         }
+        Ending::Processed(Err(ProcessError::Storage(StorageError::Changed(key)))) => {
+            tracing::warn!(job = %job.id, %key, "the upload's object changed after it was confirmed");
+            let message = "the uploaded file changed after it was confirmed";
+            finish(&app, &worker_id, &job, JobFinish::Failed { code: "UPLOAD_CHANGED", message }).await
+        }
         Ending::Processed(Err(err @ ProcessError::Storage(_))) => {
             tracing::warn!(job = %job.id, error = %err, "attempt failed");
             let message = err.to_string();

@@ -7,6 +7,7 @@ mod harness;
 mod deletion;
 mod errors;
 mod http;
+mod immutability;
 mod journey;
 mod limits;
 mod migrations;

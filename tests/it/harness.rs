@@ -96,6 +96,8 @@ pub struct TestApp {
     /// Kept for its Drop: removes the data directory.
     _dir: tempfile::TempDir,
     extra_args: Vec<String>,
+    /// Loupe as a process of its own, when started with [`TestApp::spawn`].
+    process: Option<std::process::Child>,
 }
 
 impl TestApp {
@@ -123,9 +125,54 @@ impl TestApp {
             database,
             _dir: dir,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            process: None,
         };
         app.boot().await;
         app
+    }
+
+    /// Starts Loupe as a process of its own (the `loupe` binary), so its
+    /// memory can be measured apart from the tests'; waits until it is ready.
+    pub async fn spawn(backend: Backend, extra_args: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = TestDatabase::create(backend, dir.path()).await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut app = TestApp {
+            server: None,
+            url: format!("http://127.0.0.1:{port}"),
+            data_dir: dir.path().join("data"),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            database,
+            _dir: dir,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            process: None,
+        };
+        let mut args = app.args(app.extra_args.iter().cloned());
+        args[1] = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_loupe"))
+            .args(&args)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("loupe starts");
+        app.process = Some(child);
+        for _ in 0..300 {
+            if let Ok(response) = app.http.get(format!("{}/readyz", app.url)).send().await
+                && response.status() == 200
+            {
+                return app;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the loupe process never got ready");
+    }
+
+    /// Resident memory of the process started with [`TestApp::spawn`].
+    pub fn rss_bytes(&self) -> u64 {
+        let pid = self.process.as_ref().expect("a spawned process").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process runs");
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).expect("VmRSS");
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
     }
 
     pub fn config(&self) -> Config {
@@ -412,6 +459,10 @@ impl Drop for TestApp {
         // A test that panicked may leave the server running; its runtime ends
         // with the test, and the database is dropped after this.
         self.server.take();
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod abuse;
 mod deletion;
 mod errors;
 mod http;

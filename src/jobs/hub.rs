@@ -23,7 +23,11 @@ impl Default for JobHub {
 }
 
 impl JobHub {
-    pub fn publish(&self, job: Job) {
+    /// Publishes the job without its result: the channel keeps its last
+    /// `CAPACITY` events for as long as nothing newer replaces them, and a
+    /// result can be megabytes. Subscribers read it from the database.
+    pub fn publish(&self, mut job: Job) {
+        job.result = None;
         // An error only means nobody is listening right now.
         let _ = self.sender.send(Arc::new(job));
     }

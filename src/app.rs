@@ -118,7 +118,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     };
     let (stop, stopped) = watch::channel(false);
     let sites = Sites::new(&public_url, local_addr, &app.config.allowed_hosts, &app.config.allowed_origins);
-    let (sockets, sockets_closed) = Sockets::new(stopped.clone());
+    let (sockets, sockets_closed) = Sockets::new(stopped.clone(), app.config.max_websockets);
     let router = crate::http::router(app.clone(), auth::Viewer::from(&local_user), embedded.as_ref(), sites, sockets);
     let mut http_stopped = stopped.clone();
     // Small request/response exchanges (S3 calls to the embedded store,

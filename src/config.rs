@@ -134,6 +134,11 @@ pub struct Config {
     #[arg(long, env = "LOUPE_MAX_BATCH_OPERATIONS", default_value_t = 10)]
     pub max_batch_operations: usize,
 
+    /// Most websockets open at once on this instance; more are refused (503)
+    /// until some close. Each costs about 22 KiB idle.
+    #[arg(long, env = "LOUPE_MAX_WEBSOCKETS", default_value_t = 10_000)]
+    pub max_websockets: usize,
+
     /// Most subscriptions open at once on one websocket.
     #[arg(long, env = "LOUPE_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 100)]
     pub max_subscriptions_per_connection: usize,

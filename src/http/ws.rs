@@ -1,4 +1,6 @@
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_graphql::Data;
@@ -28,16 +30,37 @@ const READ_BUFFER_BYTES: usize = 4096;
 pub struct Sockets {
     stop: watch::Receiver<bool>,
     _open: mpsc::Sender<()>,
+    /// Sockets open now, and how many may be.
+    count: Arc<AtomicUsize>,
+    max: usize,
+}
+
+/// One open socket, counted until dropped.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Resolves once every socket (and the router holding [`Sockets`]) is gone.
 pub struct SocketsClosed(mpsc::Receiver<()>);
 
 impl Sockets {
-    /// Sockets that close when `stop` turns true.
-    pub fn new(stop: watch::Receiver<bool>) -> (Sockets, SocketsClosed) {
+    /// At most `max` sockets, that close when `stop` turns true.
+    pub fn new(stop: watch::Receiver<bool>, max: usize) -> (Sockets, SocketsClosed) {
         let (open, closed) = mpsc::channel(1);
-        (Sockets { stop, _open: open }, SocketsClosed(closed))
+        (Sockets { stop, _open: open, count: Arc::default(), max }, SocketsClosed(closed))
+    }
+
+    /// Counts a new socket, or None when `max` are open.
+    fn open(&self) -> Option<Counted> {
+        if self.count.fetch_add(1, Ordering::AcqRel) >= self.max {
+            self.count.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Counted(self.count.clone()))
     }
 }
 
@@ -59,11 +82,18 @@ pub async fn subscriptions(
         return (StatusCode::BAD_REQUEST, "Sec-WebSocket-Protocol must be graphql-transport-ws or graphql-ws")
             .into_response();
     };
+    let Some(counted) = state.sockets.open() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many open websockets; try again later").into_response();
+    };
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| {
         let mut data = Data::default();
         data.insert(state.viewer.clone());
         data.insert(OverWebSocket::default());
-        serve(socket, state.schema.clone(), protocol, data, state.sockets.clone(), state.ws_init_timeout)
+        let served = serve(socket, state.schema.clone(), protocol, data, state.sockets.clone(), state.ws_init_timeout);
+        async move {
+            served.await;
+            drop(counted);
+        }
     })
 }
 

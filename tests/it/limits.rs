@@ -147,3 +147,24 @@ async fn next(socket: &mut crate::harness::Socket) -> Value {
         }
     }
 }
+
+/// An instance holds at most --max-websockets sockets; a closed one frees
+/// its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_websockets_are_bounded() {
+    let app = TestApp::start_with(Backend::Sqlite, &["--max-websockets", "2"]).await;
+    let first = app.open_socket(Protocol::TransportWs, &[]).await.unwrap();
+    let _second = app.open_socket(Protocol::Legacy, &[]).await.unwrap();
+    let refused = app.open_socket(Protocol::TransportWs, &[]).await;
+    assert!(matches!(refused, Err(crate::harness::WsError::Http(ref r)) if r.status() == 503), "{refused:?}");
+    drop(first);
+    let mut reopened = app.open_socket(Protocol::TransportWs, &[]).await;
+    for _ in 0..50 {
+        if reopened.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        reopened = app.open_socket(Protocol::TransportWs, &[]).await;
+    }
+    assert!(reopened.is_ok(), "a closed socket frees its place: {reopened:?}");
+}

@@ -4,12 +4,12 @@
 
 mod errors;
 mod job;
-mod limits;
 mod profile;
 mod result;
 mod scalars;
 mod upload;
 mod viewer;
+mod websocket;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 
@@ -18,7 +18,7 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 
 pub use errors::ErrorCodes;
-pub use limits::OverWebSocket;
+pub use websocket::OverWebSocket;
 
 #[derive(MergedObject, Default)]
 pub struct Query(viewer::ViewerQuery, upload::UploadQuery, job::JobQuery);
@@ -48,7 +48,7 @@ pub fn sdl() -> String {
 fn builder(max_subscriptions: usize) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .extension(ErrorCodes)
-        .extension(limits::WebSocketRules { max_subscriptions })
+        .extension(websocket::WebSocketRules { max_subscriptions })
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }

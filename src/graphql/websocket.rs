@@ -1,5 +1,5 @@
-//! What the schema refuses whatever the resolvers would do: the rules of
-//! the websocket. Every GraphQL limit is set up in the schema builder
+//! The websocket's rules, which the schema enforces whatever the resolvers
+//! would do. Every GraphQL limit is set up in the schema builder
 //! (`graphql::builder`: depth, complexity, these) and lives here or there.
 
 use std::sync::Arc;

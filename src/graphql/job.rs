@@ -87,7 +87,10 @@ impl Job {
         self.0.finished_at.map(|t| t.and_utc())
     }
 
-    /// The processor's output; null until the job has SUCCEEDED.
+    /// The processor's output; null until the job has SUCCEEDED. A result
+    /// can be megabytes, so each counts 50 toward the query's complexity:
+    /// one query reads at most about 40.
+    #[graphql(complexity = "RESULT_COMPLEXITY + child_complexity")]
     async fn result(&self) -> AppResult<Option<JobResult>> {
         let Some(json) = &self.0.result else { return Ok(None) };
         let output: JobOutput = serde_json::from_str(json).map_err(|e| {
@@ -97,6 +100,9 @@ impl Job {
         Ok(Some(output.into()))
     }
 }
+
+/// What reading one job's result costs in complexity (see `result`).
+const RESULT_COMPLEXITY: usize = 50;
 
 #[derive(Default)]
 pub struct JobQuery;

@@ -49,6 +49,10 @@ async fn batches_and_bodies_are_bounded(backend: Backend) {
     assert!(response["errors"][0]["message"].as_str().unwrap().contains("complex"), "{response}");
     // …one is not.
     app.ok("{ jobs(first: 100) { edges { node { id status progress attempts createdAt } } } }", json!({})).await;
+    // Results are heavy: a page of them is refused, a few are not.
+    let response = app.graphql("{ jobs(first: 100) { edges { node { result { __typename } } } } }", json!({})).await;
+    assert_eq!(error_code(&response), "BAD_USER_INPUT");
+    app.ok("{ jobs(first: 20) { edges { node { id result { __typename } } } } }", json!({})).await;
 }
 
 async fn subscriptions_per_connection_are_bounded(backend: Backend) {

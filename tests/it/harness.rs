@@ -167,6 +167,17 @@ impl TestApp {
         panic!("the loupe process never got ready");
     }
 
+    /// Sends SIGTERM to the process started with [`TestApp::spawn`] and
+    /// waits for it to exit; returns whether it exited cleanly, and when.
+    pub async fn terminate(&mut self) -> (bool, Duration) {
+        let mut process = self.process.take().expect("a spawned process");
+        let pid = rustix::process::Pid::from_raw(process.id() as i32).unwrap();
+        let started = std::time::Instant::now();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let status = tokio::task::spawn_blocking(move || process.wait()).await.unwrap().unwrap();
+        (status.success(), started.elapsed())
+    }
+
     /// Resident memory of the process started with [`TestApp::spawn`].
     pub fn rss_bytes(&self) -> u64 {
         let pid = self.process.as_ref().expect("a spawned process").id();

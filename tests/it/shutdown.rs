@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::harness::{Backend, JOB_UPDATES, Protocol, Socket, TestApp, on_both_backends};
 
-on_both_backends!(shutdown_closes_websockets_with_going_away);
+on_both_backends!(shutdown_closes_websockets_with_going_away, sigterm_closes_websockets_with_going_away);
 
 async fn shutdown_closes_websockets_with_going_away(backend: Backend) {
     let mut app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
@@ -34,6 +34,25 @@ async fn shutdown_closes_websockets_with_going_away(backend: Backend) {
             Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away, "{frame:?}"),
             other => panic!("expected a close frame with 1001, got {other:?}"),
         }
+    }
+}
+
+/// The same through a real SIGTERM to a `loupe` process.
+async fn sigterm_closes_websockets_with_going_away(backend: Backend) {
+    let mut app = TestApp::spawn(backend, &["--worker-concurrency", "0"]).await;
+    let job_id = app.submit("waiting.csv", None, b"a\n1\n").await;
+    let mut socket = app.open_socket(Protocol::TransportWs, &[]).await.unwrap();
+    assert_eq!(
+        first_update(&mut socket, Protocol::TransportWs, &job_id).await["data"]["jobUpdates"]["status"],
+        "PENDING"
+    );
+    let (clean, took) = app.terminate().await;
+    assert!(clean, "exited cleanly");
+    assert!(took < Duration::from_secs(3), "did not wait for the drain deadline: {took:?}");
+    let closing = tokio::time::timeout(Duration::from_secs(2), socket.next()).await.expect("a close frame");
+    match closing {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away, "{frame:?}"),
+        other => panic!("expected a close frame with 1001, got {other:?}"),
     }
 }
 

@@ -255,6 +255,40 @@ impl Config {
         {
             return Err(format!("LOUPE_PUBLIC_URL {url:?} must start with http:// or https://"));
         }
+        let at_least_one = [
+            ("LOUPE_MAX_REQUEST_BYTES", self.max_request_bytes as u64),
+            ("LOUPE_MAX_BATCH_OPERATIONS", self.max_batch_operations as u64),
+            ("LOUPE_MAX_WEBSOCKETS", self.max_websockets as u64),
+            ("LOUPE_MAX_SUBSCRIPTIONS_PER_CONNECTION", self.max_subscriptions_per_connection as u64),
+            ("LOUPE_WS_INIT_TIMEOUT_SECS", self.ws_init_timeout_secs),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{name} must be at least 1"));
+        }
+        // 0 would remove every result the moment its job ends.
+        if self.retention_days == Some(0) {
+            return Err("LOUPE_RETENTION_DAYS must be at least 1 (unset it to keep uploads)".into());
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn limits_that_would_refuse_everything_are_refused() {
+        assert!(Config::from_args(Vec::<String>::new()).unwrap().validate().is_ok());
+        for (flag, value) in [
+            ("--max-batch-operations", "0"),
+            ("--max-websockets", "0"),
+            ("--ws-init-timeout-secs", "0"),
+            ("--retention-days", "0"),
+        ] {
+            let config = Config::from_args([flag, value]).unwrap();
+            assert!(config.validate().is_err(), "{flag} {value}");
+        }
+        assert!(Config::from_args(["--retention-days", "1"]).unwrap().validate().is_ok());
     }
 }

@@ -32,7 +32,7 @@ async fn abuse_leaves_the_server_as_it_found_it(backend: Backend) {
             "--ws-init-timeout-secs",
             "1",
             "--upload-url-ttl-secs",
-            "1",
+            "5",
             "--upload-grace-secs",
             "1",
             "--sweep-interval-secs",

@@ -71,7 +71,7 @@ async fn deleting_cancels_an_unfinished_job(backend: Backend) {
 async fn abandoned_uploads_are_swept(backend: Backend) {
     let app = TestApp::start_with(
         backend,
-        &["--upload-url-ttl-secs", "1", "--upload-grace-secs", "1", "--sweep-interval-secs", "1"],
+        &["--upload-url-ttl-secs", "3", "--upload-grace-secs", "1", "--sweep-interval-secs", "1"],
     )
     .await;
     let put_only = app.request_upload("put-only.csv", None, 4).await;
@@ -81,7 +81,7 @@ async fn abandoned_uploads_are_swept(backend: Backend) {
     assert_eq!(app.count_rows("uploads").await, 3);
 
     let mut left = 3;
-    for _ in 0..60 {
+    for _ in 0..150 {
         left = app.count_rows("uploads").await;
         if left == 1 {
             break;

@@ -90,7 +90,14 @@ async fn pending_job(http: &reqwest::Client, base: &str) -> String {
     )
     .await;
     let url = ticket["requestUpload"]["url"].as_str().unwrap();
-    let put = http.put(url).header("content-length", body.len()).body(body).send().await.unwrap();
+    let put = http
+        .put(url)
+        .header("content-length", body.len())
+        .header("if-none-match", "*")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status(), 200);
     let upload = ticket["requestUpload"]["upload"]["id"].clone();
     let job =

@@ -14,11 +14,12 @@ use tokio::task::JoinHandle;
 use crate::auth;
 use crate::config::Config;
 use crate::db::{Db, migrations};
+use crate::http::{Sites, Sockets, SocketsClosed};
 use crate::jobs::{self, JobHub};
 use crate::storage::embedded::EmbeddedStore;
 use crate::storage::{S3Settings, Storage};
 
-/// How long a shutdown waits for open connections.
+/// How long a shutdown waits for open connections, websockets included.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Everything a request or a job needs. Cheap to clone.
@@ -40,7 +41,9 @@ pub struct Server {
     pub public_url: String,
     stop: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
+    sockets_closed: SocketsClosed,
     worker: JoinHandle<()>,
+    sweeper: JoinHandle<()>,
 }
 
 /// Opens the database and applies pending migrations.
@@ -67,7 +70,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let public_url =
         config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}")).trim_end_matches('/').to_owned();
 
-    std::fs::create_dir_all(&config.data_dir)
+    create_private_dir(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let db = open_database(&config).await?;
     let local_user = db.ensure_user(&auth::local_user()).await?;
@@ -114,7 +117,9 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         ready: Arc::new(AtomicBool::new(false)),
     };
     let (stop, stopped) = watch::channel(false);
-    let router = crate::http::router(app.clone(), auth::Viewer::from(&local_user), embedded.as_ref());
+    let sites = Sites::new(&public_url, local_addr, &app.config.allowed_hosts, &app.config.allowed_origins);
+    let (sockets, sockets_closed) = Sockets::new(stopped.clone(), app.config.max_websockets);
+    let router = crate::http::router(app.clone(), auth::Viewer::from(&local_user), embedded.as_ref(), sites, sockets);
     let mut http_stopped = stopped.clone();
     // Small request/response exchanges (S3 calls to the embedded store,
     // GraphQL over loopback) otherwise wait on Nagle and delayed ACKs.
@@ -136,7 +141,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     if embedded.is_none() {
         app.storage.ensure_bucket().await.context("preparing the object storage bucket")?;
     }
-    let worker = tokio::spawn(jobs::worker::run(app.clone(), stopped));
+    let worker = tokio::spawn(jobs::worker::run(app.clone(), stopped.clone()));
+    let sweeper = tokio::spawn(jobs::sweeper::run(app.clone(), stopped));
     app.ready.store(true, Ordering::Release);
 
     tracing::info!(
@@ -147,19 +153,25 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         storage = %storage_description,
         "Loupe is ready"
     );
-    Ok(Server { app, local_addr, public_url, stop, http, worker })
+    Ok(Server { app, local_addr, public_url, stop, http, sockets_closed, worker, sweeper })
 }
 
 impl Server {
     /// Stops taking requests and jobs, hands running jobs back to the queue,
-    /// and waits for open connections to finish, for a while: an idle
-    /// subscription (a browser tab left open) would otherwise hold the
-    /// process forever.
+    /// closes websockets (1001, going away) and waits for open connections
+    /// to finish, for a while: a client that never finishes would otherwise
+    /// hold the process forever.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.app.ready.store(false, Ordering::Release);
         let _ = self.stop.send(true);
         self.worker.await?;
-        match tokio::time::timeout(DRAIN_TIMEOUT, &mut self.http).await {
+        self.sweeper.await?;
+        let drained = async {
+            let served = (&mut self.http).await;
+            self.sockets_closed.wait().await;
+            served
+        };
+        match tokio::time::timeout(DRAIN_TIMEOUT, drained).await {
             Ok(served) => served??,
             Err(_) => {
                 tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing them");
@@ -196,6 +208,21 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = terminate => {}
     }
+}
+
+/// Loupe's files hold users' data: the data directory is created 0700, and
+/// everything the process creates afterwards (the SQLite files, the embedded
+/// store's objects, written by libraries that take the default mode) is
+/// private to its user through the umask.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
 }
 
 /// An address this process can connect to itself at: the listening address,

@@ -53,6 +53,19 @@ pub struct Config {
     #[arg(long, env = "LOUPE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// More names this server answers to in the Host header (a proxy's
+    /// public name, an internal name), comma-separated; a name without a
+    /// port matches any port. The public URL's host and the listen address
+    /// (with localhost and 127.0.0.1 when listening on loopback) always are.
+    #[arg(long, env = "LOUPE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// More origins (scheme://host[:port]) whose pages may open websockets and
+    /// send state-changing requests, comma-separated, e.g. a web app served
+    /// from a CDN. The public URL's origin always may.
+    #[arg(long, env = "LOUPE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
     /// Directory for the SQLite database and the embedded object store.
     #[arg(long, env = "LOUPE_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -108,6 +121,33 @@ pub struct Config {
     #[arg(long, env = "LOUPE_MAX_DECOMPRESSED_BYTES", default_value_t = 64 * 1024 * 1024 * 1024)]
     pub max_decompressed_bytes: u64,
 
+    /// Below this many free bytes on the data directory's disk (SQLite, the
+    /// embedded store), /readyz answers 503.
+    #[arg(long, env = "LOUPE_MIN_FREE_DISK_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub min_free_disk_bytes: u64,
+
+    /// Largest accepted body of a POST /graphql, in bytes (413 past it).
+    #[arg(long, env = "LOUPE_MAX_REQUEST_BYTES", default_value_t = 256 * 1024)]
+    pub max_request_bytes: usize,
+
+    /// Most operations in one batched POST /graphql (a JSON array).
+    #[arg(long, env = "LOUPE_MAX_BATCH_OPERATIONS", default_value_t = 10)]
+    pub max_batch_operations: usize,
+
+    /// Most websockets open at once on this instance; more are refused (503)
+    /// until some close. Each costs about 22 KiB idle.
+    #[arg(long, env = "LOUPE_MAX_WEBSOCKETS", default_value_t = 10_000)]
+    pub max_websockets: usize,
+
+    /// Most subscriptions open at once on one websocket.
+    #[arg(long, env = "LOUPE_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 100)]
+    pub max_subscriptions_per_connection: usize,
+
+    /// Seconds a new websocket may take to send `connection_init`; past it
+    /// the socket is closed with 4408.
+    #[arg(long, env = "LOUPE_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
+
     /// Jobs this instance runs at once; 0 serves the API without a worker.
     #[arg(long, env = "LOUPE_WORKER_CONCURRENCY", default_value_t = 2)]
     pub worker_concurrency: usize,
@@ -120,6 +160,27 @@ pub struct Config {
     /// Attempts at a job before it is failed.
     #[arg(long, env = "LOUPE_JOB_MAX_ATTEMPTS", default_value_t = 3)]
     pub job_max_attempts: u32,
+
+    /// Wait before the second attempt of a job whose storage failed, in
+    /// milliseconds; each further attempt waits twice as long (plus up to
+    /// 50% jitter, at most an hour). With 3 attempts the default outlasts a
+    /// 45-second outage.
+    #[arg(long, env = "LOUPE_JOB_RETRY_DELAY_MS", default_value_t = 15_000)]
+    pub job_retry_delay_ms: u64,
+
+    /// How long after its URL expired an upload that was never confirmed is
+    /// removed (row and object), in seconds.
+    #[arg(long, env = "LOUPE_UPLOAD_GRACE_SECS", default_value_t = 3600)]
+    pub upload_grace_secs: u64,
+
+    /// Remove uploads (file, job and result) this many days after their job
+    /// ended. Unset: keep them until the user deletes them.
+    #[arg(long, env = "LOUPE_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
+
+    /// How often abandoned and expired uploads are looked for, in seconds.
+    #[arg(long, env = "LOUPE_SWEEP_INTERVAL_SECS", default_value_t = 300)]
+    pub sweep_interval_secs: u64,
 
     /// How often an idle worker looks for jobs it was not woken for (other
     /// instances' jobs, expired leases), in milliseconds.
@@ -154,6 +215,22 @@ impl Config {
         Duration::from_secs(self.job_lease_secs.max(1))
     }
 
+    pub fn job_retry_delay(&self) -> Duration {
+        Duration::from_millis(self.job_retry_delay_ms)
+    }
+
+    pub fn upload_grace(&self) -> Duration {
+        Duration::from_secs(self.upload_grace_secs)
+    }
+
+    pub fn retention(&self) -> Option<Duration> {
+        self.retention_days.map(|days| Duration::from_secs(u64::from(days) * 86_400))
+    }
+
+    pub fn sweep_interval(&self) -> Duration {
+        Duration::from_secs(self.sweep_interval_secs.max(1))
+    }
+
     pub fn job_poll_interval(&self) -> Duration {
         Duration::from_millis(self.job_poll_ms.max(10))
     }
@@ -178,6 +255,40 @@ impl Config {
         {
             return Err(format!("LOUPE_PUBLIC_URL {url:?} must start with http:// or https://"));
         }
+        let at_least_one = [
+            ("LOUPE_MAX_REQUEST_BYTES", self.max_request_bytes as u64),
+            ("LOUPE_MAX_BATCH_OPERATIONS", self.max_batch_operations as u64),
+            ("LOUPE_MAX_WEBSOCKETS", self.max_websockets as u64),
+            ("LOUPE_MAX_SUBSCRIPTIONS_PER_CONNECTION", self.max_subscriptions_per_connection as u64),
+            ("LOUPE_WS_INIT_TIMEOUT_SECS", self.ws_init_timeout_secs),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("{name} must be at least 1"));
+        }
+        // 0 would remove every result the moment its job ends.
+        if self.retention_days == Some(0) {
+            return Err("LOUPE_RETENTION_DAYS must be at least 1 (unset it to keep uploads)".into());
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    #[test]
+    fn limits_that_would_refuse_everything_are_refused() {
+        assert!(Config::from_args(Vec::<String>::new()).unwrap().validate().is_ok());
+        for (flag, value) in [
+            ("--max-batch-operations", "0"),
+            ("--max-websockets", "0"),
+            ("--ws-init-timeout-secs", "0"),
+            ("--retention-days", "0"),
+        ] {
+            let config = Config::from_args([flag, value]).unwrap();
+            assert!(config.validate().is_err(), "{flag} {value}");
+        }
+        assert!(Config::from_args(["--retention-days", "1"]).unwrap().validate().is_ok());
     }
 }

@@ -60,3 +60,25 @@ impl From<StorageError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Longest piece of a caller's input echoed back in an error message.
+const MAX_ECHO_CHARS: usize = 64;
+
+/// The caller's input, quoted, for an error message: cut short when long, so
+/// a megabyte id does not come back as a megabyte error.
+pub fn echo(input: &str) -> String {
+    match input.char_indices().nth(MAX_ECHO_CHARS) {
+        Some((at, _)) => format!("{:?}… ({} bytes)", &input[..at], input.len()),
+        None => format!("{input:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_input_is_echoed_short() {
+        assert_eq!(super::echo("abc"), "\"abc\"");
+        let echoed = super::echo(&"x".repeat(1_000_000));
+        assert!(echoed.len() < 100 && echoed.ends_with("(1000000 bytes)"), "{echoed}");
+    }
+}

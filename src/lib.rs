@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
+pub mod health;
 pub mod http;
 pub mod jobs;
 pub mod profile;

@@ -23,9 +23,12 @@ pub enum JobFinish<'a> {
         message: &'a str,
     },
     /// The attempt failed for a reason that may pass (storage unreachable…):
-    /// the job goes back to PENDING for another attempt.
+    /// the job goes back to PENDING for another attempt, not before
+    /// `run_after`. A PENDING job keeps that time in `lease_expires_at`: it
+    /// is nobody's until then.
     Retry {
         message: &'a str,
+        run_after: NaiveDateTime,
     },
     /// The worker is shutting down: hand the job back without counting the attempt.
     Release,
@@ -85,7 +88,8 @@ impl Db {
         })
     }
 
-    /// Atomically takes the oldest claimable job: one PENDING, or one whose
+    /// Atomically takes the oldest claimable job: one PENDING (past its retry
+    /// delay, if it has one), or one whose
     /// worker's lease ran out (that worker died) and that has attempts left.
     /// PostgreSQL skips rows other instances are claiming at the same moment.
     pub async fn claim_job(&self, claim: &Claim<'_>) -> DbResult<Option<Job>> {
@@ -99,7 +103,7 @@ impl Db {
             "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, lease_owner = {p}1, \
              lease_expires_at = {p}2, progress = 0, started_at = {p}3, updated_at = {p}3 \
              WHERE id = (SELECT id FROM jobs \
-                 WHERE status = 'PENDING' \
+                 WHERE (status = 'PENDING' AND (lease_expires_at IS NULL OR lease_expires_at <= {p}3)) \
                     OR (status = 'RUNNING' AND lease_expires_at < {p}3 AND attempts < max_attempts) \
                  ORDER BY created_at, id LIMIT 1 {lock}) \
              RETURNING *",
@@ -228,13 +232,15 @@ impl Db {
                         .get_result(conn)
                         .await
                 }
-                JobFinish::Retry { message } => {
+                JobFinish::Retry { message, run_after } => {
                     update
                         .set((
                             jobs::status.eq(JobStatus::Pending),
                             jobs::progress.eq(0.0),
                             jobs::error_message.eq(*message),
-                            no_lease,
+                            jobs::lease_owner.eq(None::<String>),
+                            jobs::lease_expires_at.eq(*run_after),
+                            jobs::updated_at.eq(now),
                         ))
                         .returning(Job::as_returning())
                         .get_result(conn)

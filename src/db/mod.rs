@@ -130,7 +130,7 @@ impl Db {
         }
     }
 
-    async fn ping(&self) -> DbResult<()> {
+    pub async fn ping(&self) -> DbResult<()> {
         db_run!(self, |conn| { Ok(conn.batch_execute("SELECT 1").await?) })
     }
 }

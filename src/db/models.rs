@@ -36,6 +36,8 @@ pub struct Upload {
     pub created_at: NaiveDateTime,
     pub url_expires_at: NaiveDateTime,
     pub uploaded_at: Option<NaiveDateTime>,
+    /// The object's ETag when the upload was confirmed.
+    pub etag: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

@@ -25,6 +25,7 @@ diesel::table! {
         created_at -> Timestamp,
         url_expires_at -> Timestamp,
         uploaded_at -> Nullable<Timestamp>,
+        etag -> Nullable<Text>,
     }
 }
 

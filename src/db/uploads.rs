@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::{jobs, uploads};
-use super::{Db, DbResult, Job, NewJob, NewUpload, Upload, UploadStatus, db_run};
+use super::{Db, DbResult, Job, JobStatus, NewJob, NewUpload, Upload, UploadStatus, db_run};
 
 impl Db {
     pub async fn insert_upload(&self, upload: &NewUpload<'_>) -> DbResult<Upload> {
@@ -29,17 +29,27 @@ impl Db {
         })
     }
 
-    /// Marks the upload UPLOADED and enqueues its job in one transaction, so a
+    /// Marks the upload UPLOADED (with its object's `etag`) and enqueues its job in one transaction, so a
     /// job exists exactly when its upload was confirmed. Idempotent: a second
     /// call (or a concurrent one) returns the job the first created.
-    pub async fn confirm_upload(&self, upload_id: &str, job: &NewJob<'_>, now: NaiveDateTime) -> DbResult<Job> {
+    pub async fn confirm_upload(
+        &self,
+        upload_id: &str,
+        etag: Option<&str>,
+        job: &NewJob<'_>,
+        now: NaiveDateTime,
+    ) -> DbResult<Job> {
         db_run!(self, |conn| {
             conn.transaction(async |conn| -> DbResult<Job> {
                 // Write first: SQLite takes its write lock here rather than
                 // upgrading a read lock later, which could fail with BUSY.
                 diesel::update(uploads::table.find(upload_id))
                     .filter(uploads::status.eq(UploadStatus::AwaitingUpload))
-                    .set((uploads::status.eq(UploadStatus::Uploaded), uploads::uploaded_at.eq(now)))
+                    .set((
+                        uploads::status.eq(UploadStatus::Uploaded),
+                        uploads::uploaded_at.eq(now),
+                        uploads::etag.eq(etag),
+                    ))
                     .execute(conn)
                     .await?;
                 diesel::insert_into(jobs::table)
@@ -51,6 +61,51 @@ impl Db {
                 Ok(jobs::table.filter(jobs::upload_id.eq(upload_id)).select(Job::as_select()).first(conn).await?)
             })
             .await
+        })
+    }
+
+    /// Deletes the upload and, through the foreign key's cascade, its job
+    /// and result; only when `owner_id` owns it and, if `status` is given,
+    /// it still has that status. True when a row went.
+    pub async fn delete_upload(&self, owner_id: &str, id: &str, status: Option<UploadStatus>) -> DbResult<bool> {
+        db_run!(self, |conn| {
+            let mut query = diesel::delete(uploads::table)
+                .filter(uploads::id.eq(id).and(uploads::owner_id.eq(owner_id)))
+                .into_boxed();
+            if let Some(status) = status {
+                query = query.filter(uploads::status.eq(status));
+            }
+            Ok(query.execute(conn).await? == 1)
+        })
+    }
+
+    /// Uploads never confirmed whose URL expired before `before`, oldest first.
+    pub async fn abandoned_uploads(&self, before: NaiveDateTime, limit: i64) -> DbResult<Vec<Upload>> {
+        db_run!(self, |conn| {
+            Ok(uploads::table
+                .filter(uploads::status.eq(UploadStatus::AwaitingUpload))
+                .filter(uploads::url_expires_at.lt(before))
+                .order(uploads::url_expires_at)
+                .limit(limit)
+                .select(Upload::as_select())
+                .load(conn)
+                .await?)
+        })
+    }
+
+    /// Uploads whose job ended (succeeded, failed or was cancelled) before
+    /// `before`, oldest first.
+    pub async fn finished_uploads(&self, before: NaiveDateTime, limit: i64) -> DbResult<Vec<Upload>> {
+        db_run!(self, |conn| {
+            Ok(uploads::table
+                .inner_join(jobs::table)
+                .filter(jobs::status.eq_any([JobStatus::Succeeded, JobStatus::Failed, JobStatus::Cancelled]))
+                .filter(jobs::finished_at.lt(before))
+                .order(jobs::finished_at)
+                .limit(limit)
+                .select(Upload::as_select())
+                .load(conn)
+                .await?)
         })
     }
 }

@@ -2,6 +2,7 @@
 //! own, or `BAD_USER_INPUT` for what the request itself got wrong (syntax,
 //! validation, argument values), which carries no AppError. Internal errors
 //! say only "internal error"; their details were logged where they happened.
+//! Messages are capped: some of async-graphql's quote the request.
 
 use std::sync::Arc;
 
@@ -41,7 +42,18 @@ fn with_codes(mut response: Response) -> Response {
     response
 }
 
+/// Longest error message sent, in bytes.
+const MAX_MESSAGE_BYTES: usize = 1024;
+
 fn add_code(error: &mut ServerError) {
+    if error.message.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !error.message.is_char_boundary(end) {
+            end -= 1;
+        }
+        error.message.truncate(end);
+        error.message.push('…');
+    }
     let code = match error.source::<AppError>() {
         Some(err) => err.code(),
         None => "BAD_USER_INPUT",

@@ -102,11 +102,16 @@ impl Job {
     }
 
     /// The processor's output; null until the job has SUCCEEDED. Read only
-    /// when asked for: it can be large.
+    /// when asked for: a result can be megabytes, so each counts 50 toward
+    /// the query's complexity (one query reads at most about 40).
+    #[graphql(complexity = "RESULT_COMPLEXITY + child_complexity")]
     async fn result(&self, ctx: &Context<'_>) -> AppResult<Option<JobResult>> {
         Ok(jobs::job_output(super::app(ctx)?, &self.row).await?.map(Into::into))
     }
 }
+
+/// What reading one job's result costs in complexity (see `result`).
+const RESULT_COMPLEXITY: usize = 50;
 
 #[derive(Default)]
 pub struct JobQuery;
@@ -122,7 +127,12 @@ impl JobQuery {
         Ok(Some(jobs::get_job(super::app(ctx)?, super::viewer(ctx)?, &id).await?.into()))
     }
 
-    /// The viewer's jobs, newest first. `first` is at most 100.
+    /// The viewer's jobs, newest first. `first` is at most 100. Each job
+    /// asked for counts toward the query's complexity limit, so one query
+    /// cannot ask for whole pages of full profiles many times over.
+    #[graphql(
+        complexity = "first.unwrap_or(DEFAULT_PAGE as i32).clamp(1, jobs::MAX_PAGE as i32) as usize * child_complexity"
+    )]
     async fn jobs(
         &self,
         ctx: &Context<'_>,

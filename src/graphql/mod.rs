@@ -10,6 +10,7 @@ mod result;
 mod scalars;
 mod upload;
 mod viewer;
+mod websocket;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 
@@ -18,6 +19,7 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 
 pub use errors::ErrorCodes;
+pub use websocket::OverWebSocket;
 
 #[derive(MergedObject, Default)]
 pub struct Query(viewer::ViewerQuery, upload::UploadQuery, job::JobQuery, limits::LimitsQuery);
@@ -36,17 +38,18 @@ const MAX_COMPLEXITY: usize = 2_000;
 
 /// The schema with `app` available to resolvers; each request adds its [`Viewer`].
 pub fn schema(app: App) -> LoupeSchema {
-    builder().data(app).finish()
+    builder(app.config.max_subscriptions_per_connection).data(app).finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder(0).finish().sdl()
 }
 
-fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+fn builder(max_subscriptions: usize) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .extension(ErrorCodes)
+        .extension(websocket::WebSocketRules { max_subscriptions })
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
@@ -63,5 +66,5 @@ fn viewer<'a>(ctx: &Context<'a>) -> AppResult<&'a Viewer> {
 fn parse_id(id: &str, what: &str) -> AppResult<String> {
     uuid::Uuid::parse_str(id)
         .map(|uuid| uuid.hyphenated().to_string())
-        .map_err(|_| AppError::BadUserInput(format!("{id:?} is not a valid {what} id")))
+        .map_err(|_| AppError::BadUserInput(format!("{} is not a valid {what} id", crate::error::echo(id))))
 }

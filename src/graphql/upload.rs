@@ -148,6 +148,15 @@ impl UploadMutation {
         Ok(UploadTicket(ticket))
     }
 
+    /// Deletes the upload with its file, job and result; a job still
+    /// pending or running is cancelled first. Idempotent: deleting an upload
+    /// that is already gone returns its id too.
+    async fn delete_upload(&self, ctx: &Context<'_>, id: ID) -> AppResult<ID> {
+        let upload_id = super::parse_id(&id, "upload")?;
+        uploads::delete_upload(super::app(ctx)?, super::viewer(ctx)?, &upload_id).await?;
+        Ok(ID(upload_id))
+    }
+
     /// Confirms the file is uploaded and starts processing it. Idempotent:
     /// confirming again returns the same job.
     async fn confirm_upload(&self, ctx: &Context<'_>, upload_id: ID) -> AppResult<Job> {

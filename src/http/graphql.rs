@@ -2,14 +2,30 @@ use async_graphql::BatchRequest;
 use async_graphql_axum::GraphQLResponse;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
 use super::GraphqlState;
 
 /// Executes queries and mutations. Only POST with a JSON body: a browser
 /// cannot send that cross-site without a CORS preflight, so a page on
 /// another site cannot make a signed-in user's browser run a mutation
-/// (GET, `text/plain` and form bodies are refused: 405 / 415).
-pub async fn execute(State(state): State<GraphqlState>, Json(request): Json<BatchRequest>) -> GraphQLResponse {
+/// (GET, `text/plain` and form bodies are refused: 405 / 415). Bodies are
+/// at most `--max-request-bytes` (413), batches at most
+/// `--max-batch-operations` operations (400), before anything runs.
+pub async fn execute(State(state): State<GraphqlState>, Json(request): Json<BatchRequest>) -> Response {
+    if let BatchRequest::Batch(operations) = &request
+        && operations.len() > state.max_batch_operations
+    {
+        let message = format!(
+            "a batch holds at most {} operations, not {}; send fewer per request",
+            state.max_batch_operations,
+            operations.len()
+        );
+        let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
     let request = request.data(state.viewer.clone());
-    state.schema.execute_batch(request).await.into()
+    GraphQLResponse::from(state.schema.execute_batch(request).await).into_response()
 }

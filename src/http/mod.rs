@@ -6,14 +6,19 @@
 //! the app; explicit routes (the bucket's among them) always win over that.
 
 mod graphql;
+mod guard;
 mod web;
 mod ws;
 
-use std::sync::atomic::Ordering;
+pub use guard::Sites;
+pub use ws::{Sockets, SocketsClosed};
+
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::get;
 
 use crate::app::App;
@@ -27,13 +32,24 @@ struct GraphqlState {
     schema: LoupeSchema,
     /// Until sign-in lands every request acts as the local user.
     viewer: Viewer,
+    sockets: Sockets,
+    max_batch_operations: usize,
+    ws_init_timeout: Duration,
 }
 
-pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>) -> Router {
-    let state = GraphqlState { schema: crate::graphql::schema(app.clone()), viewer };
+/// Every route, behind the Host and Origin checks of [`guard`].
+pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>, sites: Sites, sockets: Sockets) -> Router {
+    let state = GraphqlState {
+        schema: crate::graphql::schema(app.clone()),
+        viewer,
+        sockets,
+        max_batch_operations: app.config.max_batch_operations,
+        ws_init_timeout: Duration::from_secs(app.config.ws_init_timeout_secs),
+    };
     let pages = web::Pages::new(&app.config);
+    let body_limit = DefaultBodyLimit::max(app.config.max_request_bytes);
     let mut router = Router::new()
-        .route("/graphql", get(web::graphiql).with_state(pages.clone()).post(graphql::execute))
+        .route("/graphql", get(web::graphiql).with_state(pages.clone()).post(graphql::execute).layer(body_limit))
         .route("/graphql/ws", get(ws::subscriptions))
         .with_state(state)
         .route("/healthz", get(|| async { "ok" }))
@@ -48,14 +64,14 @@ pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>) -> Rou
     if let Some(store) = embedded {
         router = router.merge(store.routes());
     }
-    router
+    router.layer(middleware::from_fn_with_state(sites, guard::check))
 }
 
-/// 200 once the server takes work (migrated, storage ready, worker started).
-async fn ready(State(app): State<App>) -> (StatusCode, &'static str) {
-    if app.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+/// 200 once the server takes work (migrated, storage ready, worker
+/// started) and while it can; 503 with the reason otherwise.
+async fn ready(State(app): State<App>) -> (StatusCode, String) {
+    match crate::health::check(&app).await {
+        Ok(()) => (StatusCode::OK, "ready".into()),
+        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason),
     }
 }

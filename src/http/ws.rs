@@ -1,10 +1,19 @@
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
 use async_graphql::Data;
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as GraphqlSocket, WebSocketProtocols, WsMessage};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use axum::extract::{State, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt, future};
+use tokio::sync::{mpsc, watch};
 
 use super::GraphqlState;
+use crate::graphql::{LoupeSchema, OverWebSocket};
 
 /// Subscriptions are most connections and mostly idle; a 4 KiB read buffer
 /// (tungstenite's default is 128 KiB) keeps one that receives a burst from
@@ -13,16 +22,131 @@ use super::GraphqlState;
 /// memory per idle subscription.
 const READ_BUFFER_BYTES: usize = 4096;
 
+/// The open websockets. Axum's graceful shutdown does not see upgraded
+/// connections, so each socket holds a clone of this: on shutdown it sends
+/// a close frame (1001, going away: clients reconnect at once, to another
+/// instance) and ends, and [`SocketsClosed`] tells when the last one has.
+#[derive(Clone)]
+pub struct Sockets {
+    stop: watch::Receiver<bool>,
+    _open: mpsc::Sender<()>,
+    /// Sockets open now, and how many may be.
+    count: Arc<AtomicUsize>,
+    max: usize,
+}
+
+/// One open socket, counted until dropped.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Resolves once every socket (and the router holding [`Sockets`]) is gone.
+pub struct SocketsClosed(mpsc::Receiver<()>);
+
+impl Sockets {
+    /// At most `max` sockets, that close when `stop` turns true.
+    pub fn new(stop: watch::Receiver<bool>, max: usize) -> (Sockets, SocketsClosed) {
+        let (open, closed) = mpsc::channel(1);
+        (Sockets { stop, _open: open, count: Arc::default(), max }, SocketsClosed(closed))
+    }
+
+    /// Counts a new socket, or None when `max` are open.
+    fn open(&self) -> Option<Counted> {
+        if self.count.fetch_add(1, Ordering::AcqRel) >= self.max {
+            self.count.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Counted(self.count.clone()))
+    }
+}
+
+impl SocketsClosed {
+    pub async fn wait(mut self) {
+        // Nothing is ever sent: recv returns None once every sender is dropped.
+        let _ = self.0.recv().await;
+    }
+}
+
 /// Subscriptions over `graphql-transport-ws` (the graphql-ws library) or the
 /// legacy `graphql-ws` (subscriptions-transport-ws), as the client asks.
 pub async fn subscriptions(
     State(state): State<GraphqlState>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let Some(protocol) = protocol(&headers) else {
+        return (StatusCode::BAD_REQUEST, "Sec-WebSocket-Protocol must be graphql-transport-ws or graphql-ws")
+            .into_response();
+    };
+    let Some(counted) = state.sockets.open() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many open websockets; try again later").into_response();
+    };
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| {
         let mut data = Data::default();
         data.insert(state.viewer.clone());
-        GraphQLWebSocket::new(socket, state.schema.clone(), protocol).with_data(data).serve()
+        data.insert(OverWebSocket::default());
+        let served = serve(socket, state.schema.clone(), protocol, data, state.sockets.clone(), state.ws_init_timeout);
+        async move {
+            served.await;
+            drop(counted);
+        }
     })
+}
+
+/// The first protocol the client offers that Loupe speaks, as axum picks it
+/// for the handshake's answer.
+fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    let offered = headers.get(header::SEC_WEBSOCKET_PROTOCOL)?.to_str().ok()?;
+    offered.split(',').find_map(|name| WebSocketProtocols::from_str(name.trim()).ok())
+}
+
+/// Relays between the socket and the GraphQL protocol until either ends or
+/// the server shuts down. A client that has not initialised the connection
+/// within `init_timeout` is closed with 4408, as graphql-ws specifies: an
+/// idle socket otherwise costs memory for nothing.
+async fn serve(
+    socket: WebSocket,
+    schema: LoupeSchema,
+    protocol: WebSocketProtocols,
+    data: Data,
+    mut sockets: Sockets,
+    init_timeout: Duration,
+) {
+    let (mut sink, stream) = socket.split();
+    let input = stream.take_while(|message| future::ready(message.is_ok())).filter_map(|message| {
+        future::ready(match message {
+            Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
+            _ => None,
+        })
+    });
+    let mut output = GraphqlSocket::new(schema, input, protocol).connection_data(data);
+    let init_deadline = tokio::time::sleep(init_timeout);
+    tokio::pin!(init_deadline);
+    let mut acknowledged = false;
+    loop {
+        let message = tokio::select! {
+            message = output.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    acknowledged = acknowledged || text.contains(r#""type":"connection_ack""#);
+                    Message::Text(text.into())
+                }
+                Some(WsMessage::Close(code, reason)) => close(code, reason),
+                None => break,
+            },
+            _ = sockets.stop.wait_for(|stop| *stop) => close(close_code::AWAY, "the server is shutting down".into()),
+            _ = &mut init_deadline, if !acknowledged => close(4408, "Connection initialisation timeout".into()),
+        };
+        let closing = matches!(message, Message::Close(_));
+        if sink.send(message).await.is_err() || closing {
+            break;
+        }
+    }
+}
+
+fn close(code: u16, reason: String) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
 }

@@ -23,6 +23,9 @@ impl Default for JobHub {
 }
 
 impl JobHub {
+    /// Publishes the job's row, which holds no result: the channel keeps its
+    /// last `CAPACITY` events for as long as nothing newer replaces them,
+    /// and a result can be megabytes. Subscribers read it from the database.
     pub fn publish(&self, job: Job) {
         // An error only means nobody is listening right now.
         let _ = self.sender.send(Arc::new(job));

@@ -1,9 +1,11 @@
 //! Jobs: the queue (a database table), the worker that runs them, the hub
-//! that publishes their changes, and what callers can ask of them.
+//! that publishes their changes, what callers can ask of them, and the
+//! sweeper that removes abandoned and expired uploads.
 
 mod hub;
 mod output;
 mod process;
+pub mod sweeper;
 mod watch;
 pub mod worker;
 

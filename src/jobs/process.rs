@@ -39,7 +39,7 @@ pub async fn process(
     options: ProfileOptions,
     bytes_read: Arc<AtomicU64>,
 ) -> Result<JobOutput, ProcessError> {
-    let mut reader = storage.read(&upload.object_key).await?;
+    let mut reader = storage.read(&upload.object_key, upload.etag.as_deref()).await?;
     let mut head = Vec::new();
     let mut pending = Vec::new();
     while head.len() < SNIFF_BYTES {

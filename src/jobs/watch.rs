@@ -12,7 +12,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::app::App;
 use crate::auth::Viewer;
-use crate::db::Job;
+use crate::db::{Job, JobStatus};
 use crate::error::{AppError, AppResult};
 
 struct Watch {
@@ -52,6 +52,8 @@ async fn next(mut watch: Watch) -> Option<(Job, Watch)> {
     }
     loop {
         let candidate = match tokio::time::timeout(watch.reread_every, watch.events.recv()).await {
+            // The hub carries no results: the stored row has it.
+            Ok(Ok(job)) if job.id == watch.current.id && job.status == JobStatus::Succeeded => watch.reread().await,
             Ok(Ok(job)) if job.id == watch.current.id => Some(Job::clone(&job)),
             Ok(Ok(_)) => continue,
             Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) | Err(_) => watch.reread().await,

@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use super::process::{ProcessError, process};
 use crate::app::App;
 use crate::db::{Claim, Job, JobFinish, JobStatus};
+use crate::storage::StorageError;
 use crate::uploads;
 
 /// How often a running job's progress is published (at most).
@@ -111,7 +112,7 @@ async fn run_job(
             )
             .await;
         }
-        Err(err) => return finish(&app, &worker_id, &job, JobFinish::Retry { message: &err.to_string() }).await,
+        Err(err) => return retry(&app, &worker_id, &job, &err.to_string()).await,
     };
     // Cancellation here is published on the hub, and seen at once; elsewhere
     // it shows as a lost lease at the next heartbeat.
@@ -177,20 +178,63 @@ async fn run_job(
             )
             .await
         }
+        Ending::Processed(Err(ProcessError::Storage(StorageError::Missing(key)))) => {
+            tracing::warn!(job = %job.id, %key, "the upload's object is gone");
+            let message = "the uploaded file is no longer in storage";
+            finish(&app, &worker_id, &job, JobFinish::Failed { code: "UPLOAD_MISSING", message }).await
+        }
+        Ending::Processed(Err(ProcessError::Storage(StorageError::Changed(key)))) => {
+            tracing::warn!(job = %job.id, %key, "the upload's object changed after it was confirmed");
+            let message = "the uploaded file changed after it was confirmed";
+            finish(&app, &worker_id, &job, JobFinish::Failed { code: "UPLOAD_CHANGED", message }).await
+        }
         Ending::Processed(Err(err @ ProcessError::Storage(_))) => {
             tracing::warn!(job = %job.id, error = %err, "attempt failed");
             let message = err.to_string();
             if job.attempts >= job.max_attempts {
                 finish(&app, &worker_id, &job, JobFinish::Failed { code: "STORAGE", message: &message }).await
             } else {
-                finish(&app, &worker_id, &job, JobFinish::Retry { message: &message }).await;
-                app.wake.notify_one();
+                retry(&app, &worker_id, &job, &message).await
             }
         }
         Ending::LeaseLost => tracing::warn!(job = %job.id, "the job was taken over or cancelled; stopped"),
         Ending::Cancelled => tracing::info!(job = %job.id, "job cancelled; stopped"),
         Ending::Shutdown => finish(&app, &worker_id, &job, JobFinish::Release).await,
     }
+}
+
+/// Hands the job back to the queue for another attempt after a backoff,
+/// and wakes a worker when it is due.
+async fn retry(app: &App, worker_id: &str, job: &Job, message: &str) {
+    let delay = retry_delay(app.config.job_retry_delay(), job.attempts, jitter());
+    tracing::info!(job = %job.id, ?delay, "job will be retried");
+    finish(app, worker_id, job, JobFinish::Retry { message, run_after: now() + delay }).await;
+    let wake = app.wake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        wake.notify_one();
+    });
+}
+
+/// No attempt waits longer than this after the previous one.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
+
+/// How long a job waits after its `attempts`-th attempt failed: `base`,
+/// doubled for each earlier failure, stretched by up to half by `jitter`
+/// (0..1) so jobs that failed together (one outage) do not all come back
+/// at the same moment.
+fn retry_delay(base: Duration, attempts: i32, jitter: f64) -> Duration {
+    let doublings = attempts.saturating_sub(1).clamp(0, 20) as u32;
+    let delay = base.saturating_mul(1 << doublings).min(MAX_RETRY_DELAY);
+    delay.mul_f64(1.0 + 0.5 * jitter.clamp(0.0, 1.0)).min(MAX_RETRY_DELAY)
+}
+
+/// A number in 0..1 that differs per call; std's randomly keyed hasher is
+/// random enough to spread retries.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let bits = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Progress while running stays below 1: 1 means the result is stored.
@@ -210,5 +254,39 @@ async fn finish(app: &App, worker_id: &str, job: &Job, how: JobFinish<'_>) {
         Ok(None) => tracing::warn!(job = %job.id, "job was taken over before it finished"),
         // The lease will expire and another attempt will run.
         Err(err) => tracing::error!(job = %job.id, error = %err, "recording the job's end failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially() {
+        let base = Duration::from_secs(15);
+        assert_eq!(retry_delay(base, 1, 0.0), base);
+        assert_eq!(retry_delay(base, 2, 0.0), base * 2);
+        assert_eq!(retry_delay(base, 3, 0.0), base * 4);
+        assert_eq!(retry_delay(base, 1, 1.0), base.mul_f64(1.5));
+        assert_eq!(retry_delay(base, 40, 0.0), MAX_RETRY_DELAY);
+        assert_eq!(retry_delay(base, 40, 1.0), MAX_RETRY_DELAY);
+    }
+
+    /// With the default settings, the last attempt comes after a
+    /// 30-second outage has ended, whatever the jitter.
+    #[test]
+    fn defaults_outlast_a_30_second_outage() {
+        let config = crate::config::Config::from_args(Vec::<String>::new()).unwrap();
+        let waited: Duration = (1..config.job_max_attempts as i32)
+            .map(|attempt| retry_delay(config.job_retry_delay(), attempt, 0.0))
+            .sum();
+        assert!(waited > Duration::from_secs(30), "{waited:?}");
+    }
+
+    #[test]
+    fn jitter_spreads() {
+        let values: Vec<f64> = (0..100).map(|_| jitter()).collect();
+        assert!(values.iter().all(|v| (0.0..1.0).contains(v)));
+        assert!(values.iter().any(|v| *v < 0.5) && values.iter().any(|v| *v >= 0.5));
     }
 }

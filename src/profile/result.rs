@@ -1,24 +1,33 @@
 //! The serialisable profile. Field names are plain snake_case; the server
-//! stores this as JSON.
+//! stores this as JSON and reads it back for as long as the job exists.
+//!
+//! Stored results never migrate, so every struct here reads with
+//! `#[serde(default)]` and every enum has a default: a field added later is
+//! absent from every result stored before, and must not make those results
+//! unreadable. Unknown fields are ignored, so removing one is safe too.
+//! `tests/fixtures/stored-results` holds results as they were stored; a test
+//! reads them, and reads them again without each of their fields.
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
+    #[default]
     Csv,
     Tsv,
     JsonLines,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compression {
+    #[default]
     None,
     Gzip,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineEnding {
     Lf,
@@ -26,10 +35,11 @@ pub enum LineEnding {
     Cr,
     Mixed,
     /// Fewer than one complete line was seen.
+    #[default]
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnType {
     Integer,
@@ -39,10 +49,12 @@ pub enum ColumnType {
     Datetime,
     String,
     /// Every value is null (or the column never had a value).
+    #[default]
     Empty,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TypeCounts {
     pub integer: u64,
     pub float: u64,
@@ -52,7 +64,8 @@ pub struct TypeCounts {
     pub string: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Quantiles<T> {
     pub p1: T,
     pub p5: T,
@@ -64,7 +77,8 @@ pub struct Quantiles<T> {
 }
 
 /// `lower..=upper` for the last bin, `lower..upper` for the others.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HistogramBin<T> {
     pub lower: T,
     pub upper: T,
@@ -72,6 +86,7 @@ pub struct HistogramBin<T> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NumericStats {
     /// Exact; a JSON integer when every fitting value was an integer.
     pub min: serde_json::Number,
@@ -91,7 +106,8 @@ pub struct NumericStats {
     pub histogram: Vec<HistogramBin<f64>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TemporalStats {
     pub min: String,
     pub max: String,
@@ -100,14 +116,16 @@ pub struct TemporalStats {
     pub histogram: Vec<HistogramBin<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BooleanStats {
     pub true_count: u64,
     pub false_count: u64,
 }
 
 /// Lengths in Unicode scalar values of the non-null values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LengthStats {
     pub min: u64,
     pub max: u64,
@@ -115,20 +133,23 @@ pub struct LengthStats {
     pub histogram: Vec<HistogramBin<u64>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ValueCount {
     pub value: String,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Example {
     /// 1-based physical line where the record starts.
     pub line: u64,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ColumnProfile {
     pub name: String,
     pub inferred_type: ColumnType,
@@ -165,13 +186,15 @@ pub struct ColumnProfile {
     pub junk_examples: Vec<Example>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MalformedRow {
     pub line: u64,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TableProfile {
     pub format: Format,
     pub compression: Compression,
@@ -195,4 +218,20 @@ pub struct TableProfile {
     /// Relative standard error of `distinct_count` when it is not exact.
     pub distinct_relative_error: f64,
     pub columns: Vec<ColumnProfile>,
+}
+
+impl Default for NumericStats {
+    fn default() -> NumericStats {
+        NumericStats {
+            min: 0.into(),
+            max: 0.into(),
+            mean: None,
+            std_dev: None,
+            sum: None,
+            zero_count: 0,
+            negative_count: 0,
+            quantiles: Quantiles::default(),
+            histogram: Vec::new(),
+        }
+    }
 }

@@ -6,7 +6,10 @@ use sha2::{Digest, Sha256};
 /// How much of the start of a file media-type detection looks at.
 const HEAD_BYTES: usize = 8 * 1024;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Stored like the table profile: every field reads with a default (see
+/// `profile::result`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FileSummary {
     pub size: u64,
     /// Lower-case hex.

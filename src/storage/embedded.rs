@@ -2,9 +2,14 @@
 //! directory (one sub-folder per bucket) on the API's own listener, under
 //! `/{bucket}/…`. Same origin as the web app, so browsers need no CORS; full
 //! SigV4 checks, so presigned URLs are enforced exactly as by a real S3.
+//! Conditional writes too: s3s-fs refuses a PUT with `If-None-Match: *` onto
+//! an existing object, and PUTs to one key are taken one at a time (a second
+//! while one is under way answers 409, as S3 does), so two uses of one
+//! upload URL cannot both pass that check.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
@@ -32,6 +37,8 @@ struct Inner {
     bucket: String,
     max_put_bytes: u64,
     root: PathBuf,
+    /// Paths with a PUT under way.
+    writing: Mutex<HashSet<String>>,
 }
 
 impl EmbeddedStore {
@@ -47,7 +54,13 @@ impl EmbeddedStore {
             credentials.access_key_id.clone(),
             credentials.secret_access_key.clone(),
         ));
-        let inner = Inner { service: builder.build(), bucket: bucket.to_owned(), max_put_bytes, root };
+        let inner = Inner {
+            service: builder.build(),
+            bucket: bucket.to_owned(),
+            max_put_bytes,
+            root,
+            writing: Mutex::default(),
+        };
         Ok((EmbeddedStore { inner: Arc::new(inner) }, credentials))
     }
 
@@ -60,6 +73,8 @@ impl EmbeddedStore {
         let bucket = &self.inner.bucket;
         Router::new()
             .route(&format!("/{bucket}"), axum::routing::any(serve))
+            // What the SDK sends for bucket requests (HEAD, create) path-style.
+            .route(&format!("/{bucket}/"), axum::routing::any(serve))
             .route(&format!("/{bucket}/{{*key}}"), axum::routing::any(serve))
             .with_state(self.clone())
     }
@@ -69,6 +84,20 @@ async fn serve(State(store): State<EmbeddedStore>, request: Request) -> Response
     if let Some(refusal) = refuse_oversize(request.method(), request.headers(), store.inner.max_put_bytes) {
         return refusal;
     }
+    let _writing = if request.method() == Method::PUT {
+        match Writing::start(&store, request.uri().path()) {
+            Some(writing) => Some(writing),
+            None => {
+                return s3_error(
+                    StatusCode::CONFLICT,
+                    "ConditionalRequestConflict",
+                    "another write to this object is under way",
+                );
+            }
+        }
+    } else {
+        None
+    };
     let request = request.map(s3s::Body::http_body_unsync);
     match store.inner.service.call(request).await {
         Ok(response) => response.map(Body::new),
@@ -76,6 +105,26 @@ async fn serve(State(store): State<EmbeddedStore>, request: Request) -> Response
             tracing::error!(error = ?err, "embedded object store failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// A PUT under way to one path; ends when dropped.
+struct Writing {
+    store: EmbeddedStore,
+    path: String,
+}
+
+impl Writing {
+    fn start(store: &EmbeddedStore, path: &str) -> Option<Writing> {
+        let mut writing = store.inner.writing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        writing.insert(path.to_owned()).then(|| Writing { store: store.clone(), path: path.to_owned() })
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        let mut writing = self.store.inner.writing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        writing.remove(&self.path);
     }
 }
 

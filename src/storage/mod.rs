@@ -11,6 +11,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
@@ -35,6 +36,12 @@ pub struct S3Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The object is not in the bucket: retrying will not bring it back.
+    #[error("no such object: {0}")]
+    Missing(String),
+    /// The object is not the one expected (its ETag differs).
+    #[error("the object {0} changed")]
+    Changed(String),
     #[error("object storage request failed: {0}")]
     Request(String),
     #[error("reading the object failed: {0}")]
@@ -51,6 +58,13 @@ fn request_error(err: impl std::error::Error) -> StorageError {
         source = cause.source();
     }
     StorageError::Request(text)
+}
+
+/// What a HEAD tells of an object.
+#[derive(Clone, Debug)]
+pub struct ObjectHead {
+    pub size: u64,
+    pub etag: Option<String>,
 }
 
 /// A presigned request the client sends itself.
@@ -92,7 +106,16 @@ impl Storage {
         }
     }
 
+    /// Whether the bucket answers, for readiness.
+    pub async fn check(&self) -> Result<(), StorageError> {
+        self.client.head_bucket().bucket(&self.bucket).send().await.map_err(request_error)?;
+        Ok(())
+    }
+
     /// Presigns a PUT of exactly `size` bytes to `key`, valid for `ttl`.
+    /// The PUT carries a signed `If-None-Match: *`: it creates the object or
+    /// fails (412), so the URL cannot replace bytes already stored, before or
+    /// after they were confirmed.
     pub async fn presign_put(
         &self,
         key: &str,
@@ -107,6 +130,7 @@ impl Storage {
             .bucket(&self.bucket)
             .key(key)
             .content_length(i64::try_from(size).map_err(request_error)?)
+            .if_none_match("*")
             .set_content_type(content_type.map(str::to_owned))
             .presigned(presigning)
             .await
@@ -118,24 +142,46 @@ impl Storage {
         })
     }
 
-    /// The object's size in bytes, or None when there is no such object.
-    pub async fn object_size(&self, key: &str) -> Result<Option<u64>, StorageError> {
+    /// The object's size and ETag, or None when there is no such object.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StorageError> {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-            Ok(head) => Ok(Some(head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0))),
+            Ok(head) => Ok(Some(ObjectHead {
+                size: head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                etag: head.e_tag().map(str::to_owned),
+            })),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
             Err(err) => Err(request_error(err)),
         }
     }
 
-    /// Opens the object for reading as a stream of chunks.
-    pub async fn read(&self, key: &str) -> Result<ObjectReader, StorageError> {
-        let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(request_error)?;
+    /// Opens the object for reading as a stream of chunks; with `etag`,
+    /// only while the object still has it (`If-Match`, and the answer's own
+    /// ETag compared, for stores that ignore `If-Match`).
+    pub async fn read(&self, key: &str, etag: Option<&str>) -> Result<ObjectReader, StorageError> {
+        let request = self.client.get_object().bucket(&self.bucket).key(key).set_if_match(etag.map(str::to_owned));
+        let object = match request.send().await {
+            Ok(object) => object,
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Err(StorageError::Missing(key.to_owned()));
+            }
+            Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {
+                return Err(StorageError::Changed(key.to_owned()));
+            }
+            Err(err) => return Err(request_error(err)),
+        };
+        if etag.is_some() && object.e_tag() != etag {
+            return Err(StorageError::Changed(key.to_owned()));
+        }
         Ok(ObjectReader { body: object.body })
     }
 
+    /// Deletes the object; one that is not there counts as deleted.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(request_error)?;
-        Ok(())
+        match self.client.delete_object().bucket(&self.bucket).key(key).send().await {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("NoSuchKey") => Ok(()),
+            Err(err) => Err(request_error(err)),
+        }
     }
 }
 

@@ -6,7 +6,8 @@ use crate::db::{Job, JobStatus, NewJob, UploadStatus};
 use crate::error::{AppError, AppResult};
 
 /// Checks the object is really in storage with the declared size, marks the
-/// upload UPLOADED and enqueues its job, then wakes the worker. Confirming
+/// upload UPLOADED with the object's ETag (the job reads only that version)
+/// and enqueues its job, then wakes the worker. Confirming
 /// again returns the same job.
 pub async fn confirm_upload(app: &App, viewer: &Viewer, upload_id: &str) -> AppResult<Job> {
     let upload = super::get_upload(app, viewer, upload_id).await?;
@@ -15,13 +16,14 @@ pub async fn confirm_upload(app: &App, viewer: &Viewer, upload_id: &str) -> AppR
     {
         return Ok(job);
     }
-    let stored = app.storage.object_size(&upload.object_key).await?;
-    let Some(stored) = stored else {
+    let head = app.storage.head(&upload.object_key).await?;
+    let Some(head) = head else {
         return Err(AppError::UploadMissing(format!(
             "nothing has been uploaded for {}: PUT the file to the ticket's URL first",
             upload.filename
         )));
     };
+    let stored = head.size;
     if i64::try_from(stored).ok() != Some(upload.size) {
         // The object is not what was declared; remove it so a retry starts clean.
         if let Err(err) = app.storage.delete(&upload.object_key).await {
@@ -38,6 +40,7 @@ pub async fn confirm_upload(app: &App, viewer: &Viewer, upload_id: &str) -> AppR
         .db
         .confirm_upload(
             &upload.id,
+            head.etag.as_deref(),
             &NewJob {
                 id: &job_id,
                 upload_id: &upload.id,

@@ -1,10 +1,12 @@
 //! Uploads: a ticket to put a file in object storage, then the confirmation
-//! that turns the stored file into a job.
+//! that turns the stored file into a job; and their removal.
 
 mod confirm;
+mod delete;
 mod request;
 
 pub use confirm::confirm_upload;
+pub use delete::{delete_upload, remove_upload};
 pub use request::{UploadRequest, UploadTicket, request_upload};
 
 use crate::app::App;

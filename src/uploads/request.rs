@@ -3,12 +3,17 @@ use chrono::{DateTime, Utc};
 use crate::app::App;
 use crate::auth::Viewer;
 use crate::db::{NewUpload, Upload, UploadStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, echo};
 use crate::profile::Format;
 use crate::storage::PresignedRequest;
 
 /// Longest accepted file name, in bytes.
 const MAX_FILENAME_BYTES: usize = 255;
+
+/// Longest accepted media type, in bytes: RFC 6838 allows 127 for each of
+/// type and subtype; parameters fit in the rest. It is stored and signed
+/// into the upload's headers.
+const MAX_CONTENT_TYPE_BYTES: usize = 255;
 
 pub struct UploadRequest {
     pub filename: String,
@@ -32,8 +37,11 @@ pub async fn request_upload(app: &App, viewer: &Viewer, request: UploadRequest) 
     let filename = clean_filename(&request.filename)?;
     let content_type = match request.content_type.as_deref().map(str::trim) {
         None | Some("") => None,
+        Some(ct) if ct.len() > MAX_CONTENT_TYPE_BYTES => {
+            return Err(AppError::BadUserInput(format!("content type is longer than {MAX_CONTENT_TYPE_BYTES} bytes")));
+        }
         Some(ct) if is_media_type(ct) => Some(ct.to_owned()),
-        Some(ct) => return Err(AppError::BadUserInput(format!("content type {ct:?} is not a media type"))),
+        Some(ct) => return Err(AppError::BadUserInput(format!("content type {} is not a media type", echo(ct)))),
     };
     let delimiter = request.delimiter.as_deref().map(|d| check_delimiter(d, request.format)).transpose()?;
     let size = u64::try_from(request.size)
@@ -69,10 +77,11 @@ pub async fn request_upload(app: &App, viewer: &Viewer, request: UploadRequest) 
 }
 
 /// The file name as shown to the user: its last path component, without
-/// control characters.
+/// control characters or bidirectional controls (U+202E would show
+/// `invoice\u{202E}gpj.exe` as `invoiceexe.jpg`).
 fn clean_filename(raw: &str) -> AppResult<String> {
     let name = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name: String = name.chars().filter(|c| !c.is_control()).collect();
+    let name: String = name.chars().filter(|c| !c.is_control() && !is_bidi_control(*c)).collect();
     let name = name.trim();
     if name.is_empty() || name == "." || name == ".." {
         return Err(AppError::BadUserInput("filename must not be empty".into()));
@@ -83,6 +92,12 @@ fn clean_filename(raw: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
+/// Marks and embeddings, overrides and isolates: they reorder how the
+/// rest of a name is displayed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// One ASCII character that can separate fields: not a quote, not a line break.
 fn check_delimiter(delimiter: &str, format: Option<Format>) -> AppResult<String> {
     if format == Some(Format::JsonLines) {
@@ -91,7 +106,10 @@ fn check_delimiter(delimiter: &str, format: Option<Format>) -> AppResult<String>
     let usable = |c: char| c == '\t' || (c.is_ascii() && !c.is_ascii_control() && !c.is_ascii_alphanumeric());
     match delimiter.chars().collect::<Vec<_>>()[..] {
         [c] if usable(c) && c != '"' && c != '\'' => Ok(c.to_string()),
-        _ => Err(AppError::BadUserInput(format!("delimiter {delimiter:?} must be one punctuation character or a tab"))),
+        _ => Err(AppError::BadUserInput(format!(
+            "delimiter {} must be one punctuation character or a tab",
+            echo(delimiter)
+        ))),
     }
 }
 
@@ -115,6 +133,9 @@ mod tests {
         assert_eq!(clean_filename("../../etc/pass\u{0}wd").unwrap(), "passwd");
         assert!(clean_filename("dir/").is_err());
         assert!(clean_filename(&"x".repeat(256)).is_err());
+        assert_eq!(clean_filename("invoice\u{202E}gpj.exe").unwrap(), "invoicegpj.exe");
+        assert_eq!(clean_filename("a\u{2066}b\u{2069}\u{200F}.csv").unwrap(), "ab.csv");
+        assert!(clean_filename("\u{202E}").is_err());
     }
 
     #[test]

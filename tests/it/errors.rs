@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use serde_json::json;
 
 use crate::harness::{Backend, JOB_UPDATES, Protocol, TestApp, error_code, on_both_backends};
@@ -42,7 +41,7 @@ async fn wrong_size_is_rejected_and_removed(backend: Backend) {
     // Through the presigned URL the length is signed: the store refuses it.
     assert_eq!(app.put(&ticket, &ticket.url, b"a\n1\n".to_vec()).await, 403);
 
-    let s3 = embedded_s3_client(&app);
+    let s3 = app.s3();
     let key = format!("uploads/{}", ticket.upload_id);
     s3.put_object().bucket("loupe").key(&key).body(b"a\n1\n".to_vec().into()).send().await.expect("direct put");
     let response = app.confirm(&ticket.upload_id).await;
@@ -191,19 +190,6 @@ async fn upload_limits(backend: Backend) {
     // The store itself refuses a body over the limit, signed or not.
     let ticket = app.request_upload("ok.csv", None, 1000).await;
     assert_eq!(app.put(&ticket, &ticket.url, vec![b'a'; 1001]).await, 413);
-}
-
-fn embedded_s3_client(app: &TestApp) -> aws_sdk_s3::Client {
-    let text = std::fs::read_to_string(app.data_dir.join("embedded-s3.credentials")).unwrap();
-    let (id, secret) = text.trim().split_once(':').unwrap();
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(&app.url)
-        .credentials_provider(Credentials::new(id, secret, None, None, "test"))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// A small gzip that expands past the configured limit fails the job

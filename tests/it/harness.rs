@@ -96,6 +96,8 @@ pub struct TestApp {
     /// Kept for its Drop: removes the data directory.
     _dir: tempfile::TempDir,
     extra_args: Vec<String>,
+    /// Loupe as a process of its own, when started with [`TestApp::spawn`].
+    process: Option<std::process::Child>,
 }
 
 impl TestApp {
@@ -123,9 +125,65 @@ impl TestApp {
             database,
             _dir: dir,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            process: None,
         };
         app.boot().await;
         app
+    }
+
+    /// Starts Loupe as a process of its own (the `loupe` binary), so its
+    /// memory can be measured apart from the tests'; waits until it is ready.
+    pub async fn spawn(backend: Backend, extra_args: &[&str]) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = TestDatabase::create(backend, dir.path()).await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut app = TestApp {
+            server: None,
+            url: format!("http://127.0.0.1:{port}"),
+            data_dir: dir.path().join("data"),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            database,
+            _dir: dir,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            process: None,
+        };
+        let mut args = app.args(app.extra_args.iter().cloned());
+        args[1] = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_loupe"))
+            .args(&args)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("loupe starts");
+        app.process = Some(child);
+        for _ in 0..300 {
+            if let Ok(response) = app.http.get(format!("{}/readyz", app.url)).send().await
+                && response.status() == 200
+            {
+                return app;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the loupe process never got ready");
+    }
+
+    /// Sends SIGTERM to the process started with [`TestApp::spawn`] and
+    /// waits for it to exit; returns whether it exited cleanly, and when.
+    pub async fn terminate(&mut self) -> (bool, Duration) {
+        let mut process = self.process.take().expect("a spawned process");
+        let pid = rustix::process::Pid::from_raw(process.id() as i32).unwrap();
+        let started = std::time::Instant::now();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let status = tokio::task::spawn_blocking(move || process.wait()).await.unwrap().unwrap();
+        (status.success(), started.elapsed())
+    }
+
+    /// Resident memory of the process started with [`TestApp::spawn`].
+    pub fn rss_bytes(&self) -> u64 {
+        let pid = self.process.as_ref().expect("a spawned process").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process runs");
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).expect("VmRSS");
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
     }
 
     pub fn config(&self) -> Config {
@@ -206,6 +264,41 @@ impl TestApp {
             use diesel::{Connection, RunQueryDsl};
             let mut conn = diesel::SqliteConnection::establish(&self.database.url).unwrap();
             query.get_result::<Count>(&mut conn).unwrap().n
+        }
+    }
+
+    /// The embedded store's keys, from the data directory.
+    pub fn s3_credentials(&self) -> (String, String) {
+        let text = std::fs::read_to_string(self.data_dir.join("embedded-s3.credentials")).unwrap();
+        let (id, secret) = text.trim().split_once(':').unwrap();
+        (id.to_owned(), secret.to_owned())
+    }
+
+    /// An S3 client of the embedded store with its own keys, to do what a
+    /// client with the keys could (write, delete) behind Loupe's back.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+        let (id, secret) = self.s3_credentials();
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(Credentials::new(id, secret, None, None, "test"))
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Polls the job until `done` holds for it; returns it. Fails after 30 s.
+    pub async fn wait_for_job(&self, job_id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let job = self.ok(JOB_QUERY, json!({ "id": job_id })).await["job"].clone();
+            if done(&job) {
+                return job;
+            }
+            assert!(std::time::Instant::now() < deadline, "job never got there: {job:#}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -312,42 +405,64 @@ impl TestApp {
     }
 
     async fn subscribe_inner(&self, protocol: Protocol, query: &str, variables: Value) -> Vec<Value> {
-        let ws_url = format!("{}/graphql/ws", self.url.replacen("http", "ws", 1));
-        let mut request = ws_url.into_client_request().unwrap();
-        request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.name().parse().unwrap());
-        let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
-        assert_eq!(response.headers()["sec-websocket-protocol"], protocol.name());
-        let send = |value: Value| Message::text(value.to_string());
-        socket.send(send(json!({ "type": "connection_init", "payload": {} }))).await.unwrap();
-        let (start, next, done) = match protocol {
-            Protocol::TransportWs => ("subscribe", "next", "complete"),
-            Protocol::Legacy => ("start", "data", "complete"),
-        };
-        let mut acked = false;
-        let mut payloads = Vec::new();
-        while let Some(message) = socket.next().await {
-            let message = message.expect("websocket message");
-            let Message::Text(text) = message else { continue };
-            let value: Value = serde_json::from_str(&text).unwrap();
-            match value["type"].as_str().unwrap_or_default() {
-                "connection_ack" if !acked => {
-                    acked = true;
-                    let payload = json!({ "query": query, "variables": variables });
-                    socket.send(send(json!({ "id": "1", "type": start, "payload": payload }))).await.unwrap();
-                }
-                t if t == next => payloads.push(value["payload"].clone()),
-                "error" => {
-                    payloads.push(json!({ "errors": value["payload"] }));
-                    break;
-                }
-                t if t == done => break,
-                "ka" | "ping" | "pong" => {}
-                other => panic!("unexpected {other} message: {value}"),
-            }
-        }
+        let mut socket = self.open_socket(protocol, &[]).await.expect("websocket connects");
+        let payloads = operate(&mut socket, protocol, query, variables).await;
         let _ = socket.close(None).await;
         payloads
     }
+
+    /// Opens a websocket to `/graphql/ws` with extra request headers (an
+    /// `Origin`, a `Host`); a refused handshake is the error.
+    pub async fn open_socket(&self, protocol: Protocol, headers: &[(&str, &str)]) -> Result<Socket, WsError> {
+        let ws_url = format!("{}/graphql/ws", self.url.replacen("http", "ws", 1));
+        let mut request = ws_url.into_client_request().unwrap();
+        request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.name().parse().unwrap());
+        for (name, value) in headers {
+            let name: tokio_tungstenite::tungstenite::http::HeaderName = name.parse().unwrap();
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let (socket, response) = tokio_tungstenite::connect_async(request).await?;
+        assert_eq!(response.headers()["sec-websocket-protocol"], protocol.name());
+        Ok(socket)
+    }
+}
+
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type WsError = tokio_tungstenite::tungstenite::Error;
+
+/// Initialises the connection and runs one operation until the server
+/// completes it; returns the payload of every result message (an error
+/// message as `{"errors": …}`).
+pub async fn operate(socket: &mut Socket, protocol: Protocol, query: &str, variables: Value) -> Vec<Value> {
+    let send = |value: Value| Message::text(value.to_string());
+    socket.send(send(json!({ "type": "connection_init", "payload": {} }))).await.unwrap();
+    let (start, next, done) = match protocol {
+        Protocol::TransportWs => ("subscribe", "next", "complete"),
+        Protocol::Legacy => ("start", "data", "complete"),
+    };
+    let mut acked = false;
+    let mut payloads = Vec::new();
+    while let Some(message) = socket.next().await {
+        let message = message.expect("websocket message");
+        let Message::Text(text) = message else { continue };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        match value["type"].as_str().unwrap_or_default() {
+            "connection_ack" if !acked => {
+                acked = true;
+                let payload = json!({ "query": query, "variables": variables });
+                socket.send(send(json!({ "id": "1", "type": start, "payload": payload }))).await.unwrap();
+            }
+            t if t == next => payloads.push(value["payload"].clone()),
+            "error" => {
+                payloads.push(json!({ "errors": value["payload"] }));
+                break;
+            }
+            t if t == done => break,
+            "ka" | "ping" | "pong" => {}
+            other => panic!("unexpected {other} message: {value}"),
+        }
+    }
+    payloads
 }
 
 impl Drop for TestApp {
@@ -355,6 +470,56 @@ impl Drop for TestApp {
         // A test that panicked may leave the server running; its runtime ends
         // with the test, and the database is dropped after this.
         self.server.take();
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+/// A TCP proxy that can be switched off, to stage an outage of the service
+/// behind it: switching off cuts open connections, and while off it accepts
+/// connections and drops them at once.
+pub struct TcpSwitch {
+    pub addr: std::net::SocketAddr,
+    on: tokio::sync::watch::Sender<bool>,
+    target: std::sync::Arc<std::sync::Mutex<Option<std::net::SocketAddr>>>,
+}
+
+impl TcpSwitch {
+    pub async fn start() -> TcpSwitch {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let switch = TcpSwitch {
+            addr: listener.local_addr().unwrap(),
+            on: tokio::sync::watch::Sender::new(false),
+            target: Default::default(),
+        };
+        let (on, target) = (switch.on.clone(), switch.target.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = *target.lock().unwrap();
+                let (true, Some(target)) = (*on.borrow(), target) else { continue };
+                let mut on = on.subscribe();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = on.wait_for(|on| !on) => {}
+                        }
+                    }
+                });
+            }
+        });
+        switch
+    }
+
+    pub fn connect_to(&self, target: std::net::SocketAddr) {
+        *self.target.lock().unwrap() = Some(target);
+        self.set(true);
+    }
+
+    pub fn set(&self, on: bool) {
+        self.on.send_replace(on);
     }
 }
 

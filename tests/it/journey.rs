@@ -189,7 +189,12 @@ async fn overrides_shape_the_profile(backend: crate::harness::Backend) {
         upload_id: upload["id"].as_str().unwrap().to_owned(),
         url: data["requestUpload"]["url"].as_str().unwrap().to_owned(),
         method: "PUT".into(),
-        headers: vec![],
+        headers: data["requestUpload"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| (h["name"].as_str().unwrap().to_owned(), h["value"].as_str().unwrap().to_owned()))
+            .collect(),
     };
     assert_eq!(app.put(&ticket, &ticket.url, body.to_vec()).await, 200);
     let job_id = app.confirm(&ticket.upload_id).await["data"]["confirmUpload"]["id"].as_str().unwrap().to_owned();
@@ -271,6 +276,7 @@ async fn behind_a_proxy_presigned_urls_use_the_public_url(backend: crate::harnes
         .put(forwarded)
         .header("host", "loupe.invalid:9")
         .header("content-type", "text/csv")
+        .header("if-none-match", "*")
         .header("content-length", body.len())
         .body(body)
         .send()

@@ -4,10 +4,19 @@
 
 mod harness;
 
+mod abuse;
+mod deletion;
 mod errors;
 mod http;
+mod immutability;
 mod journey;
+mod limits;
 mod migrations;
 mod queue;
+mod readiness;
+mod results;
 mod schema;
+mod shutdown;
+mod sites;
+mod storage;
 mod web;

@@ -279,6 +279,18 @@ describe("the web app", () => {
     }
   });
 
+  it("deletes an upload with its job and profile", { timeout: 60_000 }, async () => {
+    const { page } = await open();
+    await visit(page, server, "/jobs");
+    await page.getByRole("link", { name: "broken.csv" }).click();
+    await page.getByRole("heading", { name: "Profiling failed" }).waitFor();
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.getByRole("button", { name: "Delete upload" }).click();
+    await page.waitForURL(`${server.url}/jobs`);
+    await page.locator("[data-testid=jobs-table]").waitFor();
+    assert.equal(await page.getByRole("link", { name: "broken.csv" }).count(), 0, "the deleted upload is gone");
+  });
+
   it("serves GraphiQL from the server itself", { timeout: 90_000 }, async () => {
     const { page } = await open();
     await page.goto(`${server.url}/graphql`);
@@ -347,29 +359,37 @@ describe("when the connection or the server goes away", () => {
     );
   });
 
-  it("an upload cut by a lost connection resumes by itself when the browser is back online", { timeout: 120_000 }, async () => {
-    const opened = await openPage(browser);
-    pages.push(opened);
-    const { page, context } = opened;
-    await page.goto(`${server.url}/`);
-    await throttle(page, 64 * 1024);
-    await page.setInputFiles("[data-testid=file-input]", mixedCsv("offline.csv", 8_000));
-    await until(async () => {
-      const bar = row(page, "offline.csv").locator("[data-testid=upload-progress]");
-      return Number(await bar.getAttribute("aria-valuenow", { timeout: 200 }).catch(() => 0)) > 0;
-    }, "the upload to start");
-    // The network drops: the browser goes offline and the transfer in
-    // flight dies with its connection.
-    await context.setOffline(true);
-    await server.stop("SIGKILL");
-    await until(async () => (await phaseOf(page, "offline.csv")) === "failed", "the transfer to fail");
-    assert.match(await row(page, "offline.csv").innerText(), /connection/i);
-    assert.equal(await page.locator("[data-testid=connection-banner]").getAttribute("data-state"), "offline");
-    await screenshot(page, "home-offline-light");
+  it(
+    "an upload cut by a lost connection resumes by itself when the browser is back online",
+    { timeout: 120_000 },
+    async () => {
+      const opened = await openPage(browser);
+      pages.push(opened);
+      const { page, context } = opened;
+      await page.goto(`${server.url}/`);
+      await throttle(page, 64 * 1024);
+      await page.setInputFiles("[data-testid=file-input]", mixedCsv("offline.csv", 8_000));
+      await until(async () => {
+        const bar = row(page, "offline.csv").locator("[data-testid=upload-progress]");
+        return Number(await bar.getAttribute("aria-valuenow", { timeout: 200 }).catch(() => 0)) > 0;
+      }, "the upload to start");
+      // The network drops: the browser goes offline and the transfer in
+      // flight dies with its connection.
+      await context.setOffline(true);
+      await server.stop("SIGKILL");
+      await until(async () => (await phaseOf(page, "offline.csv")) === "failed", "the transfer to fail");
+      assert.match(await row(page, "offline.csv").innerText(), /connection/i);
+      assert.equal(await page.locator("[data-testid=connection-banner]").getAttribute("data-state"), "offline");
+      await screenshot(page, "home-offline-light");
 
-    await server.start();
-    await throttle(page, -1);
-    await context.setOffline(false);
-    await until(async () => (await phaseOf(page, "offline.csv")) === "done", "the upload to resume and finish", 60_000);
-  });
+      await server.start();
+      await throttle(page, -1);
+      await context.setOffline(false);
+      await until(
+        async () => (await phaseOf(page, "offline.csv")) === "done",
+        "the upload to resume and finish",
+        60_000,
+      );
+    },
+  );
 });

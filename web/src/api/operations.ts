@@ -87,3 +87,9 @@ export const LimitsQuery = graphql(`
     }
   }
 `);
+
+export const DeleteUploadMutation = graphql(`
+  mutation DeleteUpload($id: ID!) {
+    deleteUpload(id: $id)
+  }
+`);

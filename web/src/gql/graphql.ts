@@ -99,6 +99,13 @@ export type LimitsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type LimitsQuery = { limits: { maxUploadBytes: number, uploadUrlTtlSeconds: number } };
 
+export type DeleteUploadMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteUploadMutation = { deleteUpload: string };
+
 export type JobResultQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -278,6 +285,11 @@ export const LimitsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LimitsQuery, LimitsQueryVariables>;
+export const DeleteUploadDocument = new TypedDocumentString(`
+    mutation DeleteUpload($id: ID!) {
+  deleteUpload(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteUploadMutation, DeleteUploadMutationVariables>;
 export const JobResultDocument = new TypedDocumentString(`
     query JobResult($id: ID!) {
   job(id: $id) {

@@ -12,7 +12,8 @@ import {
   NotFound,
 } from "../profile/JobStates";
 import { ProfileView } from "../profile/ProfileView";
-import { useJobResult } from "../profile/useJobResult";
+import { type JobView as JobViewState, useJobResult } from "../profile/useJobResult";
+import { DeleteUpload } from "../upload/delete";
 
 export function ResultPage(props: { jobId: string }) {
   const [attempt, setAttempt] = useState(0);
@@ -31,14 +32,22 @@ export function ResultPage(props: { jobId: string }) {
       return <NotFound jobId={props.jobId} />;
     case "error":
       return <LoadError error={view.error} onRetry={retry} />;
-    case "job": {
-      const { job } = view;
-      if (job.status === "FAILED") return <Failed job={job} />;
-      if (job.status === "CANCELLED") return <Cancelled job={job} />;
-      if (job.status !== "SUCCEEDED" || view.fetching) return <InProgress job={job} fetching={view.fetching} />;
-      if (job.result?.__typename === "TableProfile") return <ProfileView job={job} profile={job.result} />;
-      if (job.result?.__typename === "FileSummary") return <FileSummaryView job={job} summary={job.result} />;
-      return <NoResult job={job} onRetry={retry} />;
-    }
+    case "job":
+      return (
+        <>
+          <JobView view={view} onRetry={retry} />
+          <DeleteUpload uploadId={view.job.upload.id} filename={view.job.upload.filename} />
+        </>
+      );
   }
+}
+
+function JobView(props: { view: Extract<JobViewState, { state: "job" }>; onRetry: () => void }) {
+  const { job, fetching } = props.view;
+  if (job.status === "FAILED") return <Failed job={job} />;
+  if (job.status === "CANCELLED") return <Cancelled job={job} />;
+  if (job.status !== "SUCCEEDED" || fetching) return <InProgress job={job} fetching={fetching} />;
+  if (job.result?.__typename === "TableProfile") return <ProfileView job={job} profile={job.result} />;
+  if (job.result?.__typename === "FileSummary") return <FileSummaryView job={job} summary={job.result} />;
+  return <NoResult job={job} onRetry={props.onRetry} />;
 }

@@ -209,6 +209,22 @@ describe("the upload queue", () => {
     expect(item.phase).toBe("queued");
   });
 
+  it("confirms when a retried transfer finds its bytes already stored", async () => {
+    const h = harness();
+    const queue = new UploadQueue(h.deps);
+    const [item] = queue.add([file("a.csv", 10)]);
+    await settle();
+    // The first PUT got through but its answer was lost on the way back.
+    h.transfers[0].reject(new TransferError("network", "lost"));
+    await settle();
+    queue.retry(item.key);
+    await settle();
+    h.transfers[1].reject(classify(412, "<Error><Code>PreconditionFailed</Code></Error>"));
+    await settle();
+    expect(h.confirmed).toEqual(["up-1"]);
+    expect(item.phase).toBe("queued");
+  });
+
   it("only confirms again when the bytes are already stored", async () => {
     const h = harness();
     const queue = new UploadQueue(h.deps);

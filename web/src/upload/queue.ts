@@ -7,7 +7,7 @@ import type { ApiError } from "../api/client";
 import { formatBytes } from "../format";
 import type { JobWatchHandlers } from "../api/live";
 import type { JobSummaryFragment } from "../gql/graphql";
-import type { PresignedPut, TransferError, TransferOptions } from "./transfer";
+import type { PresignedPut, TransferError, TransferFailure, TransferOptions } from "./transfer";
 
 export type Phase =
   | "refused" // failed a check before anything was sent
@@ -88,6 +88,16 @@ export function checkFile(file: File, limits: Limits | null): ItemError | null {
   }
   return null;
 }
+
+/** The code an item shows for each way its transfer failed. */
+const TRANSFER_CODES: Record<Exclude<TransferFailure, "aborted">, string> = {
+  expired: "URL_EXPIRED",
+  stored: "CONFLICT",
+  refused: "REFUSED",
+  "too-large": "PAYLOAD_TOO_LARGE",
+  network: "NETWORK",
+  server: "STORAGE",
+};
 
 interface Run {
   controller: AbortController;
@@ -249,10 +259,14 @@ export class UploadQueue {
         }
         this.set(item, { phase: "uploading", sent: 0 });
         run.samples = [{ at: this.deps.now(), sent: 0 }];
-        await this.deps.putFile(run.ticket, item.file, {
-          signal,
-          onProgress: (sent, total) => this.progress(item, run, sent, total),
-        });
+        await this.deps
+          .putFile(run.ticket, item.file, {
+            signal,
+            onProgress: (sent, total) => this.progress(item, run, sent, total),
+          })
+          .catch((error: unknown) => {
+            if ((error as Partial<TransferError>).kind !== "stored") throw error;
+          });
         if (!stillMine()) return;
         run.transferred = true;
       }
@@ -321,13 +335,7 @@ export class UploadQueue {
     if (transfer.name === "TransferError") {
       if (transfer.kind === "aborted") return;
       if (transfer.kind === "expired") run.ticket = undefined;
-      const code = {
-        expired: "URL_EXPIRED",
-        refused: "REFUSED",
-        "too-large": "PAYLOAD_TOO_LARGE",
-        network: "NETWORK",
-        server: "STORAGE",
-      }[transfer.kind ?? "server"];
+      const code = TRANSFER_CODES[transfer.kind ?? "server"];
       this.fail(item, code, transfer.message ?? "The upload failed.", transfer.kind !== "too-large", true);
       return;
     }

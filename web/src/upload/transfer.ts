@@ -11,11 +11,14 @@ export interface PresignedPut {
 
 /**
  * Why a transfer failed. `expired`: the presigned URL is no longer valid
- * (ask for a new one); `refused`: the store rejected the request (signature,
- * size or type); `too-large`: over the store's limit; `network`: no
- * connection; `server`: the store failed; `aborted`: cancelled by the user.
+ * (ask for a new one); `stored`: the object already exists (upload URLs
+ * write once, so an earlier attempt whose answer was lost got through:
+ * confirming checks it); `refused`: the store rejected the request
+ * (signature, size or type); `too-large`: over the store's limit;
+ * `network`: no connection; `server`: the store failed; `aborted`:
+ * cancelled by the user.
  */
-export type TransferFailure = "expired" | "refused" | "too-large" | "network" | "server" | "aborted";
+export type TransferFailure = "expired" | "stored" | "refused" | "too-large" | "network" | "server" | "aborted";
 
 export class TransferError extends Error {
   readonly kind: TransferFailure;
@@ -79,6 +82,9 @@ export function classify(status: number, body: string): TransferError {
   const message = /<Message>([^<]+)<\/Message>/.exec(body)?.[1] ?? "";
   if (status === 403 && (/expired/i.test(message) || code === "ExpiredToken" || /expired/i.test(code))) {
     return new TransferError("expired", "The upload link expired before the file was sent.", status);
+  }
+  if (status === 412) {
+    return new TransferError("stored", "The file was already stored by an earlier attempt.", status);
   }
   if (status === 413 || code === "EntityTooLarge") {
     return new TransferError("too-large", "The storage server refused the file as too large.", status);

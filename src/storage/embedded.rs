@@ -60,6 +60,8 @@ impl EmbeddedStore {
         let bucket = &self.inner.bucket;
         Router::new()
             .route(&format!("/{bucket}"), axum::routing::any(serve))
+            // The S3 SDKs address the bucket itself as `/{bucket}/`.
+            .route(&format!("/{bucket}/"), axum::routing::any(serve))
             .route(&format!("/{bucket}/{{*key}}"), axum::routing::any(serve))
             .with_state(self.clone())
     }

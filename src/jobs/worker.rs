@@ -189,7 +189,10 @@ async fn run_job(
         }
         Ending::LeaseLost => tracing::warn!(job = %job.id, "the job was taken over or cancelled; stopped"),
         Ending::Cancelled => tracing::info!(job = %job.id, "job cancelled; stopped"),
-        Ending::Shutdown => finish(&app, &worker_id, &job, JobFinish::Release).await,
+        // A run stops by itself only when dropped, so Stopped is never awaited here.
+        Ending::Shutdown | Ending::Processed(Err(ProcessError::Stopped)) => {
+            finish(&app, &worker_id, &job, JobFinish::Release).await
+        }
     }
 }
 

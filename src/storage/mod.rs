@@ -1,9 +1,13 @@
 //! Object storage: the one place Loupe talks S3. [`Storage`] wraps the
 //! aws-sdk-s3 client (presigned PUTs, HEAD, streaming GET) for any S3 API;
 //! [`embedded`] serves an S3-compatible endpoint from a local folder so a
-//! fresh install needs no other service, reached through the same client.
+//! fresh install needs no other service, reached through the same client
+//! for everything but reading objects, which [`source`] takes from its folder.
 
 pub mod embedded;
+mod source;
+
+pub use source::ObjectSource;
 
 use std::time::Duration;
 
@@ -68,6 +72,8 @@ pub struct Storage {
     /// Signs URLs for browsers; the same client unless `presign_endpoint` is set.
     presigner: Client,
     bucket: String,
+    /// The embedded store's bucket folder, where objects are read directly.
+    local_folder: Option<std::path::PathBuf>,
 }
 
 impl Storage {
@@ -77,7 +83,13 @@ impl Storage {
             Some(endpoint) => self::client(settings, endpoint),
             None => client.clone(),
         };
-        Storage { client, presigner, bucket: settings.bucket.clone() }
+        Storage { client, presigner, bucket: settings.bucket.clone(), local_folder: None }
+    }
+
+    /// Reads objects from `folder` (the embedded store's bucket) rather than over HTTP.
+    pub fn reading_from(mut self, folder: std::path::PathBuf) -> Storage {
+        self.local_folder = Some(folder);
+        self
     }
 
     /// Creates the bucket when the store does not have it yet.
@@ -127,10 +139,13 @@ impl Storage {
         }
     }
 
-    /// Opens the object for reading as a stream of chunks.
-    pub async fn read(&self, key: &str) -> Result<ObjectReader, StorageError> {
+    /// Opens the object for reading on a blocking thread.
+    pub async fn open(&self, key: &str) -> Result<ObjectSource, StorageError> {
+        if let Some(folder) = &self.local_folder {
+            return ObjectSource::open_file(folder, key);
+        }
         let object = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(request_error)?;
-        Ok(ObjectReader { body: object.body })
+        Ok(ObjectSource::stream(ObjectReader { body: object.body }))
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
@@ -156,14 +171,13 @@ fn client(settings: &S3Settings, endpoint: &str) -> Client {
     Client::from_conf(config)
 }
 
-/// An object being read; chunks arrive as the store sends them, so memory
-/// stays at one chunk whatever the object's size.
-pub struct ObjectReader {
+/// An object being read; chunks arrive as the store sends them.
+struct ObjectReader {
     body: ByteStream,
 }
 
 impl ObjectReader {
-    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, StorageError> {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, StorageError> {
         self.body.try_next().await.map_err(|e| StorageError::Read(e.to_string()))
     }
 }

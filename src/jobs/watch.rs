@@ -4,12 +4,12 @@
 //! it lagged behind the hub, and re-reads it periodically in case the change
 //! happened where this process could not see it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 
+use super::hub::JobEvents;
 use crate::app::App;
 use crate::auth::Viewer;
 use crate::db::Job;
@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 struct Watch {
     app: App,
     owner_id: String,
-    events: broadcast::Receiver<Arc<Job>>,
+    events: JobEvents,
     current: Job,
     sent_first: bool,
     done: bool,
@@ -27,7 +27,7 @@ struct Watch {
 
 /// Fails with NOT_FOUND before streaming when the viewer has no such job.
 pub async fn watch_job(app: &App, viewer: &Viewer, job_id: &str) -> AppResult<impl Stream<Item = Job> + use<>> {
-    let events = app.hub.subscribe();
+    let events = app.hub.subscribe(job_id);
     let current = app.db.find_job(&viewer.user_id, job_id).await?.ok_or(AppError::NotFound("job"))?;
     let watch = Watch {
         app: app.clone(),
@@ -52,8 +52,7 @@ async fn next(mut watch: Watch) -> Option<(Job, Watch)> {
     }
     loop {
         let candidate = match tokio::time::timeout(watch.reread_every, watch.events.recv()).await {
-            Ok(Ok(job)) if job.id == watch.current.id => Some(Job::clone(&job)),
-            Ok(Ok(_)) => continue,
+            Ok(Ok(job)) => Some(Job::clone(&job)),
             Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) | Err(_) => watch.reread().await,
         };
         match candidate {

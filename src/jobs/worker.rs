@@ -115,7 +115,7 @@ async fn run_job(
     };
     // Cancellation here is published on the hub, and seen at once; elsewhere
     // it shows as a lost lease at the next heartbeat.
-    let mut events = app.hub.subscribe();
+    let mut events = app.hub.subscribe(&job.id);
     let bytes_read = Arc::new(AtomicU64::new(0));
     let options = uploads::profile_options(&upload, &app.config);
     let work = process(&app.storage, &upload, options, bytes_read.clone());
@@ -128,7 +128,7 @@ async fn run_job(
             output = &mut work => break Ending::Processed(output),
             _ = shutdown.changed() => break Ending::Shutdown,
             Ok(event) = events.recv() => {
-                if event.id == job.id && event.status == JobStatus::Cancelled {
+                if event.status == JobStatus::Cancelled {
                     break Ending::Cancelled;
                 }
             }

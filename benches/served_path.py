@@ -4,7 +4,8 @@ defaults, or PostgreSQL with --postgres) and measures through the real API.
 
 - big files (100 MB CSV, its JSON Lines version, 1 GB with --big): the
   presigned PUT (curl; MB/s), `confirmUpload` -> terminal `jobUpdates`
-  message, and `loupe profile` on the same file in the same run, alternating;
+  message, and `loupe profile` on the same file in the same run, alternating,
+  then DuckDB's SUMMARIZE (pip install duckdb; --no-duckdb skips it);
   medians of --runs; the server's RSS idle and its peak during the job
 - small files: --clients concurrent clients each walking --journeys journeys
   of a 1 KB CSV (requestUpload, PUT, confirmUpload, jobUpdates on the
@@ -18,6 +19,7 @@ defaults, or PostgreSQL with --postgres) and measures through the real API.
     python3 benches/served_path.py --big --subscriptions 10000
     python3 benches/served_path.py --only small       # big, small, subs
     python3 benches/served_path.py --only big --files 1gb
+    python3 benches/served_path.py --only big --external-s3
 
 Needs `pip install websockets`, curl, and (for --postgres) PostgreSQL on
 127.0.0.1:5432 with createdb/dropdb.
@@ -65,8 +67,10 @@ TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 class Server:
     """A release `loupe` on a free port with its own data dir (and database)."""
 
-    def __init__(self, postgres, worker_concurrency=2):
+    def __init__(self, postgres, worker_concurrency=2, store=None):
         self.dir = tempfile.mkdtemp(prefix="loupe-bench-")
+        # With another server as its external S3 service, objects live there.
+        self.objects = os.path.join((store or self).dir, "objects", "loupe")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -76,10 +80,14 @@ class Server:
             self.db = f"loupe_bench_{uuid.uuid4().hex[:12]}"
             subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", self.db], check=True)
             env["DATABASE_URL"] = f"{PG}/{self.db}"
-        self.proc = subprocess.Popen(
-            [LOUPE, "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.dir,
-             "--worker-concurrency", str(worker_concurrency)],
-            env=env, stdout=subprocess.DEVNULL)
+        argv = [LOUPE, "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.dir,
+                "--worker-concurrency", str(worker_concurrency)]
+        if store:
+            with open(os.path.join(store.dir, "embedded-s3.credentials")) as f:
+                key_id, secret = f.read().strip().split(":", 1)
+            argv += ["--s3-endpoint", store.base, "--s3-path-style",
+                     "--s3-access-key-id", key_id, "--s3-secret-access-key", secret]
+        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.time() + 30
         while True:
@@ -88,7 +96,8 @@ class Server:
                     break
             except OSError:
                 pass
-            if time.time() > deadline:
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
                 raise SystemExit("loupe did not become ready")
             time.sleep(0.05)
 
@@ -111,11 +120,12 @@ class Server:
 
     def drop_objects(self):
         # No API deletes an upload yet; keep the disk from filling with copies.
-        shutil.rmtree(os.path.join(self.dir, "objects", "loupe"), ignore_errors=True)
-        os.makedirs(os.path.join(self.dir, "objects", "loupe"), exist_ok=True)
+        shutil.rmtree(self.objects, ignore_errors=True)
+        os.makedirs(self.objects, exist_ok=True)
 
     def stop(self):
-        self.proc.terminate()
+        if self.proc.poll() is None:
+            self.proc.terminate()
         self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
         if self.db:
@@ -216,19 +226,33 @@ def jsonl_of(csv_path):
     return path
 
 
+DUCKDB = """
+import sys, duckdb
+reader = "read_json(?, format='newline_delimited')" if sys.argv[1].endswith(".jsonl") else "read_csv(?)"
+print(len(duckdb.connect().execute(f"SUMMARIZE SELECT * FROM {reader}", [sys.argv[1]]).fetchall()))
+"""
+
+
+def timed_duckdb(path):
+    """DuckDB's SUMMARIZE in a fresh Python, as benches/profile_vs_duckdb.py runs it."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", DUCKDB, path], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
 def timed_cli(path):
     start = time.perf_counter()
     subprocess.run([LOUPE, "profile", path, "--compact"], check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
-def big_file(server, path, content_type, runs):
+def big_file(server, path, content_type, runs, duckdb):
     size = os.path.getsize(path)
     with open(path, "rb") as f:  # page cache, for both paths alike
         while f.read(1 << 24):
             pass
     client = Client(server)
-    served, cli, puts, peaks = [], [], [], []
+    served, cli, puts, peaks, duck = [], [], [], [], []
     idle = server.rss_kib()
     for run in range(runs + 1):  # run 0 warms up and is not counted
         if run % 2:
@@ -248,6 +272,8 @@ def big_file(server, path, content_type, runs):
         server.drop_objects()
         if run == 0:
             continue
+        if duckdb:
+            duck.append(timed_duckdb(path))
         served.append(elapsed)
         cli.append(cli_time)
         puts.append(put)
@@ -262,6 +288,10 @@ def big_file(server, path, content_type, runs):
     print(f"  loupe profile (CLI)                    {c:7.3f} s  {mb / c:7.0f} MB/s")
     print(f"  confirmUpload -> terminal jobUpdates   {s:7.3f} s  {mb / s:7.0f} MB/s  "
           f"ratio served/CLI {s / c:.2f}x (target <= 1.2x)")
+    if duck:
+        d = med(duck)
+        print(f"  DuckDB SUMMARIZE (python + import)     {d:7.3f} s  {mb / d:7.0f} MB/s  "
+              f"served is {d / s:.2f}x DuckDB's speed")
     print(f"  presigned PUT (curl)                   {p:7.3f} s  {mb / p:7.0f} MB/s")
     print(f"  PUT start -> terminal                  {p + s:7.3f} s  "
           f"ratio /CLI {(p + s) / c:.2f}x (target <= 2x)")
@@ -365,7 +395,10 @@ async def idle_subscriptions(postgres, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--postgres", action="store_true", help="PostgreSQL (fresh database) instead of SQLite")
+    ap.add_argument("--external-s3", action="store_true",
+                    help="big files through an external S3 service on loopback (another loupe's embedded store)")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-duckdb", action="store_true", help="skip DuckDB's SUMMARIZE on the big files")
     ap.add_argument("--big", action="store_true", help="also the 1 GB CSV")
     ap.add_argument("--files", default="csv,jsonl", help="big files to run: csv,jsonl,1gb")
     ap.add_argument("--clients", type=int, default=16)
@@ -377,7 +410,8 @@ def main():
     if not os.path.exists(LOUPE):
         raise SystemExit(f"build it first: cargo build --release ({LOUPE})")
 
-    print(f"loupe: {LOUPE}, {'PostgreSQL' if args.postgres else 'SQLite'} + embedded store, "
+    print(f"loupe: {LOUPE}, {'PostgreSQL' if args.postgres else 'SQLite'} + "
+          f"{'external S3 on loopback' if args.external_s3 else 'embedded store'}, "
           f"{os.cpu_count()} cores")
     if "big" in parts:
         chosen = args.files.split(",") + (["1gb"] if args.big else [])
@@ -389,11 +423,16 @@ def main():
         if "1gb" in chosen:
             files.append((gen_data.cached(1000), "text/csv"))
         for path, content_type in files:
-            server = Server(args.postgres)
+            store = Server(False, worker_concurrency=0) if args.external_s3 else None
             try:
-                big_file(server, path, content_type, args.runs)
+                server = Server(args.postgres, store=store)
+                try:
+                    big_file(server, path, content_type, args.runs, not args.no_duckdb)
+                finally:
+                    server.stop()
             finally:
-                server.stop()
+                if store:
+                    store.stop()
     if "small" in parts:
         server = Server(args.postgres)
         try:

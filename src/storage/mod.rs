@@ -132,6 +132,9 @@ impl Storage {
 
     /// The object's size in bytes, or None when there is no such object.
     pub async fn object_size(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        if let Some(folder) = &self.local_folder {
+            return source::local_size(folder, key);
+        }
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(head) => Ok(Some(head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0))),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),

@@ -1,7 +1,7 @@
 //! Objects read by one blocking thread, the way the profiler wants them:
 //! large blocks, no hop per chunk. An object of the embedded store is its
-//! file in the local folder, read directly (no HTTP, no SigV4, no copy
-//! through a channel); an object of an external S3 service is streamed by a
+//! file in the local folder, read (and its size looked up) directly: no
+//! HTTP, no SigV4, no copy through a channel; an object of an external S3 service is streamed by a
 //! task that gathers the SDK's small chunks into large blocks, so the
 //! thread boundary is crossed once per block rather than once per chunk.
 
@@ -27,13 +27,8 @@ pub enum ObjectSource {
 impl ObjectSource {
     /// Opens `key` under the embedded store's bucket folder.
     pub(super) fn open_file(folder: &Path, key: &str) -> Result<ObjectSource, StorageError> {
-        // Keys are chosen by Loupe, but a path must never leave the folder.
-        if !Path::new(key).components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(StorageError::Request(format!("invalid object key {key:?}")));
-        }
-        let path: PathBuf = folder.join(key);
         // Opening a local file takes microseconds; a blocking-pool hop would cost more.
-        std::fs::File::open(&path)
+        std::fs::File::open(object_path(folder, key)?)
             .map(ObjectSource::File)
             .map_err(|e| StorageError::Request(format!("opening object {key}: {e}")))
     }
@@ -67,6 +62,26 @@ impl ObjectSource {
         });
         ObjectSource::Stream(StreamedBlocks { receiver, current: Bytes::new() })
     }
+}
+
+/// The size of an object of the embedded store, or None when there is none.
+/// The store writes an object under a temporary name and renames it when
+/// complete, so a file at the key's path is always a whole object.
+pub(super) fn local_size(folder: &Path, key: &str) -> Result<Option<u64>, StorageError> {
+    match std::fs::metadata(object_path(folder, key)?) {
+        Ok(meta) if meta.is_file() => Ok(Some(meta.len())),
+        Ok(_) => Ok(None),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(StorageError::Request(format!("looking up object {key}: {err}"))),
+    }
+}
+
+fn object_path(folder: &Path, key: &str) -> Result<PathBuf, StorageError> {
+    // Keys are chosen by Loupe, but a path must never leave the folder.
+    if !Path::new(key).components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(StorageError::Request(format!("invalid object key {key:?}")));
+    }
+    Ok(folder.join(key))
 }
 
 impl Read for ObjectSource {

@@ -21,7 +21,7 @@ defaults, or PostgreSQL with --postgres) and measures through the real API.
     python3 benches/served_path.py --only big --files 1gb
     python3 benches/served_path.py --only big --external-s3
 
-Needs `pip install websockets`, curl, and (for --postgres) PostgreSQL on
+LOUPE_BIN=<path> measures another build. Needs `pip install websockets`, curl, and (for --postgres) PostgreSQL on
 127.0.0.1:5432 with createdb/dropdb.
 """
 
@@ -53,13 +53,14 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module=__name__)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CRATE = os.path.dirname(HERE)
-LOUPE = os.path.join(CRATE, "target/release/loupe")
+LOUPE = os.environ.get("LOUPE_BIN", os.path.join(CRATE, "target/release/loupe"))
 PG = "postgres://postgres@127.0.0.1:5432"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 REQUEST_UPLOAD = """mutation($input: RequestUploadInput!) {
   requestUpload(input: $input) { upload { id } url headers { name value } } }"""
 CONFIRM = "mutation($id: ID!) { confirmUpload(uploadId: $id) { id status } }"
+CANCEL = "mutation($id: ID!) { cancelJob(id: $id) { id status } }"
 UPDATES = "subscription($id: ID!) { jobUpdates(jobId: $id) { status progress error { message } } }"
 TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
@@ -387,6 +388,21 @@ async def idle_subscriptions(postgres, n):
         after = server.rss_kib()
         print(f"idle subscriptions: {n} open, server RSS {before / 1024:.1f} -> {after / 1024:.1f} MiB, "
               f"{(after - before) / (n - 1):.1f} KiB per subscription (target <= 16 KiB)")
+        # Events of other jobs: cancelling a pending job publishes one.
+        client = Client(server)
+        others = []
+        for _ in range(200):
+            upload, url, headers = client.request_upload("other.csv", "text/csv", len(body))
+            client.put_small(url, headers, body)
+            others.append(client.gql(CONFIRM, {"id": upload})["confirmUpload"]["id"])
+        cpu0, start = server.cpu_seconds(), time.perf_counter()
+        for other in others:
+            client.gql(CANCEL, {"id": other})
+        await asyncio.sleep(0.5)  # wake-ups the events caused, if any, land here
+        cpu = server.cpu_seconds() - cpu0
+        client.close()
+        print(f"  an event of another job (cancelJob) costs the server {cpu * 1000 / len(others):.2f} ms of CPU "
+              f"with these subscriptions open")
         await asyncio.gather(*(ws.close() for ws in sockets))
     finally:
         server.stop()

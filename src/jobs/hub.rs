@@ -4,10 +4,13 @@
 //! Each watched job has its own channel, created by its first subscriber
 //! and dropped with its last, so an event wakes only that job's
 //! subscribers: thousands of idle subscriptions to other jobs cost a running
-//! job nothing, and an unwatched job's events cost one map lookup.
+//! job nothing, and an unwatched job's events cost one map lookup. The
+//! channel also paces the periodic re-read of its job (see `watch`), so a
+//! job's subscribers share one query per interval rather than one each.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -18,7 +21,13 @@ use crate::db::Job;
 /// database instead (see `watch`).
 const CAPACITY: usize = 16;
 
-type Channels = HashMap<String, broadcast::Sender<Arc<Job>>>;
+struct Channel {
+    sender: broadcast::Sender<Arc<Job>>,
+    /// When a subscriber last re-read the job for all; None lets the next one.
+    last_reread: Option<Instant>,
+}
+
+type Channels = HashMap<String, Channel>;
 
 #[derive(Clone, Default)]
 pub struct JobHub {
@@ -27,16 +36,21 @@ pub struct JobHub {
 
 impl JobHub {
     pub fn publish(&self, job: Job) {
-        if let Some(sender) = self.lock().get(&job.id) {
+        if let Some(channel) = self.lock().get(&job.id) {
             // An error only means the last subscriber is leaving right now.
-            let _ = sender.send(Arc::new(job));
+            let _ = channel.sender.send(Arc::new(job));
         }
     }
 
     /// Events of the job `job_id` from now on.
     pub fn subscribe(&self, job_id: &str) -> JobEvents {
-        let receiver =
-            self.lock().entry(job_id.to_owned()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe();
+        // The first subscriber reads the row right after this, so the job counts as just re-read.
+        let receiver = self
+            .lock()
+            .entry(job_id.to_owned())
+            .or_insert_with(|| Channel { sender: broadcast::channel(CAPACITY).0, last_reread: Some(Instant::now()) })
+            .sender
+            .subscribe();
         JobEvents { hub: self.clone(), job_id: job_id.to_owned(), receiver }
     }
 
@@ -63,13 +77,33 @@ impl JobEvents {
     pub async fn recv(&mut self) -> Result<Arc<Job>, RecvError> {
         self.receiver.recv().await
     }
+
+    /// True when this subscriber should re-read the job for all of its
+    /// subscribers (and publish what it finds): nobody did for `gap`.
+    pub fn claim_reread(&self, gap: Duration) -> bool {
+        let mut channels = self.hub.lock();
+        let Some(channel) = channels.get_mut(&self.job_id) else { return true };
+        if channel.last_reread.is_some_and(|at| at.elapsed() < gap) {
+            return false;
+        }
+        channel.last_reread = Some(Instant::now());
+        true
+    }
+
+    /// A claimed re-read found nothing to share (the row vanished, or the
+    /// database did not answer): the next subscriber to wake tries itself.
+    pub fn reopen_reread(&self) {
+        if let Some(channel) = self.hub.lock().get_mut(&self.job_id) {
+            channel.last_reread = None;
+        }
+    }
 }
 
 impl Drop for JobEvents {
     fn drop(&mut self) {
         let mut channels = self.hub.lock();
         // Subscribing takes the same lock, so a count of one is this receiver alone.
-        if channels.get(&self.job_id).is_some_and(|sender| sender.receiver_count() <= 1) {
+        if channels.get(&self.job_id).is_some_and(|channel| channel.sender.receiver_count() <= 1) {
             channels.remove(&self.job_id);
         }
     }
@@ -112,6 +146,20 @@ mod tests {
         assert!(matches!(b.receiver.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
         drop(b);
         assert_eq!(hub.watched_jobs(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_subscriber_rereads_for_all_per_gap() {
+        let hub = JobHub::default();
+        let first = hub.subscribe("a");
+        let second = hub.subscribe("a");
+        let gap = Duration::from_millis(50);
+        assert!(!first.claim_reread(gap), "the first subscriber just read the row");
+        tokio::time::sleep(gap).await;
+        assert!(second.claim_reread(gap));
+        assert!(!first.claim_reread(gap));
+        second.reopen_reread();
+        assert!(first.claim_reread(gap));
     }
 
     #[tokio::test]

@@ -388,6 +388,9 @@ async def idle_subscriptions(postgres, n):
         after = server.rss_kib()
         print(f"idle subscriptions: {n} open, server RSS {before / 1024:.1f} -> {after / 1024:.1f} MiB, "
               f"{(after - before) / (n - 1):.1f} KiB per subscription (target <= 16 KiB)")
+        cpu0 = server.cpu_seconds()
+        await asyncio.sleep(5)
+        print(f"  idle, the server uses {(server.cpu_seconds() - cpu0) / 5 * 100:.1f}% of a core")
         # Events of other jobs: cancelling a pending job publishes one.
         client = Client(server)
         others = []

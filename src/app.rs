@@ -104,7 +104,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
                 path_style: true,
             };
             let description = format!("embedded S3 at {public_url}/{} on {}", settings.bucket, store.root().display());
-            (Storage::new(&settings), Some(store), description)
+            (Storage::new(&settings).reading_from(store.bucket_folder()), Some(store), description)
         }
     };
 

@@ -1,25 +1,37 @@
 //! Live job events: every change a worker makes to a job (claimed, progress,
 //! finished) is published here as the job's new row; subscriptions read it.
+//!
+//! Each watched job has its own channel, created by its first subscriber
+//! and dropped with its last, so an event wakes only that job's
+//! subscribers: thousands of idle subscriptions to other jobs cost a running
+//! job nothing, and an unwatched job's events cost one map lookup. The
+//! channel also paces the periodic re-read of its job (see `watch`), so a
+//! job's subscribers share one query per interval rather than one each.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::db::Job;
 
-/// Room for bursts; a subscriber that falls further behind is told it lagged
-/// and re-reads the job from the database instead (see `watch`).
-const CAPACITY: usize = 1024;
+/// Room for one job's bursts (a few events a second); a subscriber that
+/// falls further behind is told it lagged and re-reads the job from the
+/// database instead (see `watch`).
+const CAPACITY: usize = 16;
 
-#[derive(Clone)]
-pub struct JobHub {
+struct Channel {
     sender: broadcast::Sender<Arc<Job>>,
+    /// When a subscriber last re-read the job for all; None lets the next one.
+    last_reread: Option<Instant>,
 }
 
-impl Default for JobHub {
-    fn default() -> Self {
-        JobHub { sender: broadcast::channel(CAPACITY).0 }
-    }
+type Channels = HashMap<String, Channel>;
+
+#[derive(Clone, Default)]
+pub struct JobHub {
+    channels: Arc<Mutex<Channels>>,
 }
 
 impl JobHub {
@@ -27,11 +39,144 @@ impl JobHub {
     /// last `CAPACITY` events for as long as nothing newer replaces them,
     /// and a result can be megabytes. Subscribers read it from the database.
     pub fn publish(&self, job: Job) {
-        // An error only means nobody is listening right now.
-        let _ = self.sender.send(Arc::new(job));
+        if let Some(channel) = self.lock().get(&job.id) {
+            // An error only means the last subscriber is leaving right now.
+            let _ = channel.sender.send(Arc::new(job));
+        }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Job>> {
-        self.sender.subscribe()
+    /// Events of the job `job_id` from now on.
+    pub fn subscribe(&self, job_id: &str) -> JobEvents {
+        // The first subscriber reads the row right after this, so the job counts as just re-read.
+        let receiver = self
+            .lock()
+            .entry(job_id.to_owned())
+            .or_insert_with(|| Channel { sender: broadcast::channel(CAPACITY).0, last_reread: Some(Instant::now()) })
+            .sender
+            .subscribe();
+        JobEvents { hub: self.clone(), job_id: job_id.to_owned(), receiver }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Channels> {
+        // The map stays consistent whatever panicked while holding it.
+        self.channels.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[cfg(test)]
+    fn watched_jobs(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// One subscriber's events of one job; the job's channel goes when the last
+/// of these does.
+pub struct JobEvents {
+    hub: JobHub,
+    job_id: String,
+    receiver: broadcast::Receiver<Arc<Job>>,
+}
+
+impl JobEvents {
+    pub async fn recv(&mut self) -> Result<Arc<Job>, RecvError> {
+        self.receiver.recv().await
+    }
+
+    /// True when this subscriber should re-read the job for all of its
+    /// subscribers (and publish what it finds): nobody did for `gap`.
+    pub fn claim_reread(&self, gap: Duration) -> bool {
+        let mut channels = self.hub.lock();
+        let Some(channel) = channels.get_mut(&self.job_id) else { return true };
+        if channel.last_reread.is_some_and(|at| at.elapsed() < gap) {
+            return false;
+        }
+        channel.last_reread = Some(Instant::now());
+        true
+    }
+
+    /// A claimed re-read found nothing to share (the row vanished, or the
+    /// database did not answer): the next subscriber to wake tries itself.
+    pub fn reopen_reread(&self) {
+        if let Some(channel) = self.hub.lock().get_mut(&self.job_id) {
+            channel.last_reread = None;
+        }
+    }
+}
+
+impl Drop for JobEvents {
+    fn drop(&mut self) {
+        let mut channels = self.hub.lock();
+        // Subscribing takes the same lock, so a count of one is this receiver alone.
+        if channels.get(&self.job_id).is_some_and(|channel| channel.sender.receiver_count() <= 1) {
+            channels.remove(&self.job_id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::JobStatus;
+
+    fn job(id: &str) -> Job {
+        let now = chrono::Utc::now().naive_utc();
+        Job {
+            id: id.to_owned(),
+            owner_id: "owner".to_owned(),
+            upload_id: format!("upload-{id}"),
+            status: JobStatus::Running,
+            progress: 0.5,
+            attempts: 1,
+            max_attempts: 3,
+            lease_owner: None,
+            lease_expires_at: None,
+            error_code: None,
+            error_message: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            updated_at: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn events_reach_only_their_jobs_subscribers() {
+        let hub = JobHub::default();
+        let mut a = hub.subscribe("a");
+        let mut b = hub.subscribe("b");
+        hub.publish(job("a"));
+        hub.publish(job("unwatched"));
+        assert_eq!(a.recv().await.unwrap().id, "a");
+        assert!(matches!(b.receiver.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
+        drop(b);
+        assert_eq!(hub.watched_jobs(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_subscriber_rereads_for_all_per_gap() {
+        let hub = JobHub::default();
+        let first = hub.subscribe("a");
+        let second = hub.subscribe("a");
+        let gap = Duration::from_millis(50);
+        assert!(!first.claim_reread(gap), "the first subscriber just read the row");
+        tokio::time::sleep(gap).await;
+        assert!(second.claim_reread(gap));
+        assert!(!first.claim_reread(gap));
+        second.reopen_reread();
+        assert!(first.claim_reread(gap));
+    }
+
+    #[tokio::test]
+    async fn a_jobs_channel_lives_as_long_as_its_last_subscriber() {
+        let hub = JobHub::default();
+        let first = hub.subscribe("a");
+        let mut second = hub.subscribe("a");
+        drop(first);
+        hub.publish(job("a"));
+        assert_eq!(second.recv().await.unwrap().id, "a");
+        drop(second);
+        assert_eq!(hub.watched_jobs(), 0);
+        let mut again = hub.subscribe("a");
+        hub.publish(job("a"));
+        assert_eq!(again.recv().await.unwrap().id, "a");
     }
 }

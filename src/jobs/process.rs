@@ -1,22 +1,22 @@
 //! Runs the processor that fits an upload: the table profiler for CSV, TSV
 //! and JSON Lines (plain or gzip), a plain file summary for anything else.
-//! The object is streamed from storage chunk by chunk; the CPU-bound
-//! processor runs on a blocking thread fed through a small channel, so memory
-//! stays at a few chunks whatever the file's size.
+//! One blocking thread reads the object in large blocks and feeds them to
+//! the processor, exactly as `loupe profile` does with a local file, so
+//! memory stays at one block whatever the file's size and no chunk waits on
+//! a thread hand-off.
 
+use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use bytes::Bytes;
-use tokio::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::output::JobOutput;
 use crate::db::Upload;
 use crate::profile::{self, FileSummarizer, ProfileOptions, Profiler, SNIFF_BYTES};
-use crate::storage::{ObjectReader, Storage, StorageError};
+use crate::storage::{ObjectSource, Storage, StorageError};
 
-/// Chunks in flight between the reader and the processor.
-const CHANNEL_CHUNKS: usize = 8;
+/// The profiler's own block size: larger reads buy nothing, smaller ones
+/// cost a call each.
+const READ_BYTES: usize = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
@@ -29,100 +29,102 @@ pub enum ProcessError {
     /// A bug: the processor panicked. The job fails; the server carries on.
     #[error("the processor crashed: {0}")]
     Crashed(String),
+    /// The run was abandoned before its end (cancelled, lease lost, shutdown).
+    #[error("processing stopped before the end")]
+    Stopped,
 }
 
 /// Processes the upload's object (tables with `options`). `bytes_read` counts the bytes taken from
-/// storage, for progress.
+/// storage, for progress. Dropping the future stops the reading thread at its next block.
 pub async fn process(
     storage: &Storage,
     upload: &Upload,
     options: ProfileOptions,
     bytes_read: Arc<AtomicU64>,
 ) -> Result<JobOutput, ProcessError> {
-    let mut reader = storage.read(&upload.object_key, upload.etag.as_deref()).await?;
-    let mut head = Vec::new();
-    let mut pending = Vec::new();
-    while head.len() < SNIFF_BYTES {
-        let Some(chunk) = reader.next_chunk().await? else { break };
-        bytes_read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
-        pending.push(chunk);
-    }
-    // A format the user chose is profiled as such; otherwise the content decides.
-    if options.format.is_none() && profile::sniff(&head, &upload.filename).is_none() {
-        let summary = run_blocking(
-            reader,
-            pending,
-            bytes_read,
-            FileSummarizer::new,
-            |s, chunk| {
-                s.feed(chunk);
-                Ok(())
-            },
-            |s| Ok(s.finish()),
-        )
-        .await?;
-        return Ok(JobOutput::FileSummary(summary));
-    }
-    let profile = run_blocking(
-        reader,
-        pending,
-        bytes_read,
-        move || Profiler::new(options),
-        |p, chunk| p.feed(chunk).map_err(|e| e.to_string()),
-        |p| p.finish().map_err(|e| e.to_string()),
-    )
-    .await?;
-    Ok(JobOutput::TableProfile(profile))
+    let source = storage.open(&upload.object_key, upload.etag.as_deref()).await?;
+    let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+    let run = Run { source, bytes_read, stopped: stop.0.clone(), buffer: vec![0; READ_BYTES] };
+    let filename = upload.filename.clone();
+    tokio::task::spawn_blocking(move || run.process(&filename, options))
+        .await
+        .map_err(|e| ProcessError::Crashed(e.to_string()))?
 }
 
-/// Feeds the already-read `first` chunks, then the rest of `reader`, to a
-/// processor built and run on a blocking thread.
-async fn run_blocking<P, T>(
-    mut reader: ObjectReader,
-    first: Vec<Bytes>,
-    bytes_read: Arc<AtomicU64>,
-    build: impl FnOnce() -> P + Send + 'static,
-    feed: impl Fn(&mut P, &[u8]) -> Result<(), String> + Send + 'static,
-    finish: impl FnOnce(P) -> Result<T, String> + Send + 'static,
-) -> Result<T, ProcessError>
-where
-    T: Send + 'static,
-{
-    let (sender, mut receiver) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
-    let worker = tokio::task::spawn_blocking(move || {
-        let mut processor = build();
-        while let Some(chunk) = receiver.blocking_recv() {
-            feed(&mut processor, &chunk)?;
-        }
-        finish(processor)
-    });
-
-    let mut read_result = Ok(());
-    for chunk in first {
-        if sender.send(chunk).await.is_err() {
-            break;
-        }
+/// A streamed object's own error comes back through `Read` wrapped in an io::Error.
+fn storage_error(err: std::io::Error) -> StorageError {
+    let text = err.to_string();
+    match err.into_inner().map(|inner| inner.downcast::<StorageError>()) {
+        Some(Ok(inner)) => *inner,
+        _ => StorageError::Read(text),
     }
-    loop {
-        match reader.next_chunk().await {
-            Ok(Some(chunk)) => {
-                bytes_read.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                // A closed channel means the processor stopped early (bad input);
-                // its own result says why.
-                if sender.send(chunk).await.is_err() {
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(err) => {
-                read_result = Err(err);
+}
+
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+struct Run {
+    source: ObjectSource,
+    bytes_read: Arc<AtomicU64>,
+    stopped: Arc<AtomicBool>,
+    buffer: Vec<u8>,
+}
+
+impl Run {
+    fn process(mut self, filename: &str, options: ProfileOptions) -> Result<JobOutput, ProcessError> {
+        let mut head = 0;
+        while head < SNIFF_BYTES {
+            let n = self.read(head)?;
+            if n == 0 {
                 break;
             }
+            head += n;
         }
+        // A format the user chose is profiled as such; otherwise the content decides.
+        if options.format.is_none() && profile::sniff(&self.buffer[..head.min(SNIFF_BYTES)], filename).is_none() {
+            let mut summarizer = FileSummarizer::new();
+            self.feed_all(head, |chunk| {
+                summarizer.feed(chunk);
+                Ok(())
+            })?;
+            return Ok(JobOutput::FileSummary(summarizer.finish()));
+        }
+        let mut profiler = Profiler::new(options);
+        self.feed_all(head, |chunk| profiler.feed(chunk).map_err(|e| e.to_string()))?;
+        Ok(JobOutput::TableProfile(profiler.finish().map_err(|e| ProcessError::Unreadable(e.to_string()))?))
     }
-    drop(sender);
-    let processed = worker.await.map_err(|e| ProcessError::Crashed(e.to_string()))?;
-    read_result?;
-    processed.map_err(ProcessError::Unreadable)
+
+    /// Reads into the buffer from `at`; 0 at the end of the object.
+    fn read(&mut self, at: usize) -> Result<usize, ProcessError> {
+        if self.stopped.load(Ordering::Relaxed) {
+            return Err(ProcessError::Stopped);
+        }
+        let n = loop {
+            match self.source.read(&mut self.buffer[at..]) {
+                Ok(n) => break n,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(storage_error(err).into()),
+            }
+        };
+        self.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    /// Feeds the `filled` bytes already read, then the rest of the object.
+    fn feed_all(
+        &mut self,
+        mut filled: usize,
+        mut feed: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<(), ProcessError> {
+        while filled > 0 {
+            feed(&self.buffer[..filled]).map_err(ProcessError::Unreadable)?;
+            filled = self.read(0)?;
+        }
+        Ok(())
+    }
 }

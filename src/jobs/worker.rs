@@ -116,7 +116,7 @@ async fn run_job(
     };
     // Cancellation here is published on the hub, and seen at once; elsewhere
     // it shows as a lost lease at the next heartbeat.
-    let mut events = app.hub.subscribe();
+    let mut events = app.hub.subscribe(&job.id);
     let bytes_read = Arc::new(AtomicU64::new(0));
     let options = uploads::profile_options(&upload, &app.config);
     let work = process(&app.storage, &upload, options, bytes_read.clone());
@@ -129,7 +129,7 @@ async fn run_job(
             output = &mut work => break Ending::Processed(output),
             _ = shutdown.changed() => break Ending::Shutdown,
             Ok(event) = events.recv() => {
-                if event.id == job.id && event.status == JobStatus::Cancelled {
+                if event.status == JobStatus::Cancelled {
                     break Ending::Cancelled;
                 }
             }
@@ -199,7 +199,10 @@ async fn run_job(
         }
         Ending::LeaseLost => tracing::warn!(job = %job.id, "the job was taken over or cancelled; stopped"),
         Ending::Cancelled => tracing::info!(job = %job.id, "job cancelled; stopped"),
-        Ending::Shutdown => finish(&app, &worker_id, &job, JobFinish::Release).await,
+        // A run stops by itself only when dropped, so Stopped is never awaited here.
+        Ending::Shutdown | Ending::Processed(Err(ProcessError::Stopped)) => {
+            finish(&app, &worker_id, &job, JobFinish::Release).await
+        }
     }
 }
 

@@ -68,6 +68,11 @@ impl EmbeddedStore {
         &self.inner.root
     }
 
+    /// The folder holding the bucket's objects, one file per key.
+    pub fn bucket_folder(&self) -> PathBuf {
+        self.inner.root.join(&self.inner.bucket)
+    }
+
     /// Routes for the bucket's path-style URLs, to merge into the API router.
     pub fn routes(&self) -> Router {
         let bucket = &self.inner.bucket;

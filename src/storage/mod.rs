@@ -1,9 +1,13 @@
 //! Object storage: the one place Loupe talks S3. [`Storage`] wraps the
 //! aws-sdk-s3 client (presigned PUTs, HEAD, streaming GET) for any S3 API;
 //! [`embedded`] serves an S3-compatible endpoint from a local folder so a
-//! fresh install needs no other service, reached through the same client.
+//! fresh install needs no other service, reached through the same client
+//! for everything but reading objects, which [`source`] takes from its folder.
 
 pub mod embedded;
+mod source;
+
+pub use source::ObjectSource;
 
 use std::time::Duration;
 
@@ -82,6 +86,8 @@ pub struct Storage {
     /// Signs URLs for browsers; the same client unless `presign_endpoint` is set.
     presigner: Client,
     bucket: String,
+    /// The embedded store's bucket folder, where objects are read directly.
+    local_folder: Option<std::path::PathBuf>,
 }
 
 impl Storage {
@@ -91,7 +97,13 @@ impl Storage {
             Some(endpoint) => self::client(settings, endpoint),
             None => client.clone(),
         };
-        Storage { client, presigner, bucket: settings.bucket.clone() }
+        Storage { client, presigner, bucket: settings.bucket.clone(), local_folder: None }
+    }
+
+    /// Reads objects from `folder` (the embedded store's bucket) rather than over HTTP.
+    pub fn reading_from(mut self, folder: std::path::PathBuf) -> Storage {
+        self.local_folder = Some(folder);
+        self
     }
 
     /// Creates the bucket when the store does not have it yet.
@@ -142,8 +154,12 @@ impl Storage {
         })
     }
 
-    /// The object's size and ETag, or None when there is no such object.
+    /// The object's size and version (its ETag, or for the embedded store
+    /// a fingerprint of its file), or None when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StorageError> {
+        if let Some(folder) = &self.local_folder {
+            return source::local_head(folder, key);
+        }
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(head) => Ok(Some(ObjectHead {
                 size: head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
@@ -154,10 +170,24 @@ impl Storage {
         }
     }
 
-    /// Opens the object for reading as a stream of chunks; with `etag`,
-    /// only while the object still has it (`If-Match`, and the answer's own
-    /// ETag compared, for stores that ignore `If-Match`).
-    pub async fn read(&self, key: &str, etag: Option<&str>) -> Result<ObjectReader, StorageError> {
+    /// Opens the object for reading on a blocking thread; with `etag` (as
+    /// [`Storage::head`] gave it), only while the object is still that
+    /// version.
+    pub async fn open(&self, key: &str, etag: Option<&str>) -> Result<ObjectSource, StorageError> {
+        if let Some(folder) = &self.local_folder {
+            return ObjectSource::open_file(folder, key, etag);
+        }
+        // An instance serving the embedded store recorded its file's
+        // fingerprint, which means nothing to S3; an instance reading that
+        // store as external S3 relies on its write-once upload URLs instead.
+        let etag = etag.filter(|etag| !source::is_fingerprint(etag));
+        Ok(ObjectSource::stream(self.read(key, etag).await?))
+    }
+
+    /// GETs the object as a stream of chunks; with `etag`, only while the
+    /// object still has it (`If-Match`, and the answer's own ETag compared,
+    /// for stores that ignore `If-Match`).
+    async fn read(&self, key: &str, etag: Option<&str>) -> Result<ObjectReader, StorageError> {
         let request = self.client.get_object().bucket(&self.bucket).key(key).set_if_match(etag.map(str::to_owned));
         let object = match request.send().await {
             Ok(object) => object,
@@ -202,14 +232,13 @@ fn client(settings: &S3Settings, endpoint: &str) -> Client {
     Client::from_conf(config)
 }
 
-/// An object being read; chunks arrive as the store sends them, so memory
-/// stays at one chunk whatever the object's size.
-pub struct ObjectReader {
+/// An object being read; chunks arrive as the store sends them.
+struct ObjectReader {
     body: ByteStream,
 }
 
 impl ObjectReader {
-    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, StorageError> {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, StorageError> {
         self.body.try_next().await.map_err(|e| StorageError::Read(e.to_string()))
     }
 }

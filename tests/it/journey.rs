@@ -301,3 +301,28 @@ async fn largest_page_reports_the_next_one() {
     assert_eq!(page["jobs"]["edges"].as_array().unwrap().len(), 100);
     assert_eq!(page["jobs"]["pageInfo"]["hasNextPage"], true);
 }
+
+/// Against an external S3 service (here another Loupe's embedded store) the
+/// worker streams the object through the S3 client, in blocks, to the same end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_of_an_external_store_are_streamed() {
+    let store = TestApp::start_with(crate::harness::Backend::Sqlite, &["--worker-concurrency", "0"]).await;
+    let keys = std::fs::read_to_string(store.data_dir.join("embedded-s3.credentials")).unwrap();
+    let (id, secret) = keys.trim().split_once(':').unwrap();
+    let app = TestApp::start_with(
+        crate::harness::Backend::Sqlite,
+        &["--s3-endpoint", &store.url, "--s3-path-style", "--s3-access-key-id", id, "--s3-secret-access-key", secret],
+    )
+    .await;
+    let mut csv = String::from("id,value\n");
+    let mut rows = 0u64;
+    // Several blocks of the stream, the last one partial.
+    while csv.len() < 2_500_000 {
+        csv.push_str(&format!("{rows},{}\n", rows % 97));
+        rows += 1;
+    }
+    let job_id = app.submit("far.csv", Some("text/csv"), csv.as_bytes()).await;
+    let job = app.finished_job(&job_id).await;
+    assert_eq!(job["status"], "SUCCEEDED", "{job:#}");
+    assert_eq!(job["result"]["rowCount"], rows);
+}

@@ -221,6 +221,35 @@ impl TestApp {
 
     /// Another instance on the same database and data directory, as when a
     /// team runs several side by side; with its own extra settings.
+    /// This instance (started with `args`, no worker of its own unless
+    /// asked) and a sibling that reaches its embedded store as external S3
+    /// through a [`TcpSwitch`], so a test can cut the store off.
+    pub async fn with_external_sibling(
+        backend: Backend,
+        args: &[&str],
+        sibling_args: &[&str],
+    ) -> (TestApp, TcpSwitch, Server) {
+        let switch = TcpSwitch::start().await;
+        let allowed = switch.addr.to_string();
+        let args: Vec<&str> = args.iter().copied().chain(["--allowed-hosts", allowed.as_str()]).collect();
+        let app = TestApp::start_with(backend, &args).await;
+        switch.connect_to(app.server.as_ref().unwrap().local_addr);
+        let (id, secret) = app.s3_credentials();
+        let endpoint = format!("http://{}", switch.addr);
+        let external = [
+            "--s3-endpoint",
+            endpoint.as_str(),
+            "--s3-access-key-id",
+            id.as_str(),
+            "--s3-secret-access-key",
+            secret.as_str(),
+            "--s3-path-style",
+        ];
+        let sibling_args: Vec<&str> = sibling_args.iter().copied().chain(external).collect();
+        let sibling = app.start_sibling(&sibling_args).await;
+        (app, switch, sibling)
+    }
+
     pub async fn start_sibling(&self, extra_args: &[&str]) -> Server {
         let config = Config::from_args(self.args(extra_args.iter().map(|s| s.to_string()))).expect("valid config");
         loupe::app::start(config).await.expect("another instance starts")

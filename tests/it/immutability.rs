@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::harness::{Backend, JOB_QUERY, TcpSwitch, TestApp, on_both_backends};
+use crate::harness::{Backend, JOB_QUERY, TestApp, on_both_backends};
 
 on_both_backends!(upload_urls_write_once, a_changed_object_fails_the_job, external_store_writes_once);
 
@@ -60,23 +60,9 @@ async fn a_changed_object_fails_the_job(backend: Backend) {
 /// The same through the external-S3 path: an instance presigning for, and
 /// reading from, an S3 API it does not serve itself.
 async fn external_store_writes_once(backend: Backend) {
-    let switch = TcpSwitch::start().await;
-    let mut app =
-        TestApp::start_with(backend, &["--worker-concurrency", "0", "--allowed-hosts", &switch.addr.to_string()]).await;
-    switch.connect_to(app.server.as_ref().unwrap().local_addr);
-    let (id, secret) = app.s3_credentials();
+    let (mut app, switch, external) =
+        TestApp::with_external_sibling(backend, &["--worker-concurrency", "0"], &[]).await;
     let endpoint = format!("http://{}", switch.addr);
-    let external = app
-        .start_sibling(&[
-            "--s3-endpoint",
-            &endpoint,
-            "--s3-access-key-id",
-            &id,
-            "--s3-secret-access-key",
-            &secret,
-            "--s3-path-style",
-        ])
-        .await;
     let own_url = std::mem::replace(&mut app.url, format!("http://{}", external.local_addr));
     let ticket = app.request_upload("numbers.csv", None, 6).await;
     assert!(ticket.url.starts_with(&endpoint), "{}", ticket.url);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{Backend, TcpSwitch, TestApp, on_both_backends};
+use crate::harness::{Backend, TestApp, on_both_backends};
 
 on_both_backends!(readyz_follows_the_object_store, data_is_private, bidi_controls_leave_file_names);
 
@@ -16,25 +16,9 @@ async fn readyz(app_url: &str) -> (u16, String) {
 }
 
 async fn readyz_follows_the_object_store(backend: Backend) {
-    let switch = TcpSwitch::start().await;
-    let app =
-        TestApp::start_with(backend, &["--worker-concurrency", "0", "--allowed-hosts", &switch.addr.to_string()]).await;
-    switch.connect_to(app.server.as_ref().unwrap().local_addr);
     // The embedded store answers HEAD /loupe/, so another instance can use it.
+    let (app, switch, other) = TestApp::with_external_sibling(backend, &["--worker-concurrency", "0"], &[]).await;
     app.s3().head_bucket().bucket("loupe").send().await.expect("HEAD of the bucket");
-    let (id, secret) = app.s3_credentials();
-    let endpoint = format!("http://{}", switch.addr);
-    let other = app
-        .start_sibling(&[
-            "--s3-endpoint",
-            &endpoint,
-            "--s3-access-key-id",
-            &id,
-            "--s3-secret-access-key",
-            &secret,
-            "--s3-path-style",
-        ])
-        .await;
     let url = format!("http://{}", other.local_addr);
     assert_eq!(readyz(&url).await, (200, "ready".to_owned()));
 

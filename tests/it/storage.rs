@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::{Backend, TcpSwitch, TestApp, is_terminal, on_both_backends};
+use crate::harness::{Backend, TestApp, is_terminal, on_both_backends};
 
 on_both_backends!(deleted_object_fails_upload_missing_at_once, storage_outage_is_retried_with_backoff);
 
@@ -28,27 +28,12 @@ async fn deleted_object_fails_upload_missing_at_once(backend: Backend) {
 async fn storage_outage_is_retried_with_backoff(backend: Backend) {
     // The store is this instance's embedded one; a second instance, the
     // worker, reaches it as external S3 through a switch that stages the outage.
-    let switch = TcpSwitch::start().await;
-    let app =
-        TestApp::start_with(backend, &["--worker-concurrency", "0", "--allowed-hosts", &switch.addr.to_string()]).await;
-    switch.connect_to(app.server.as_ref().unwrap().local_addr);
-    let (id, secret) = app.s3_credentials();
-    let endpoint = format!("http://{}", switch.addr);
-    let worker = app
-        .start_sibling(&[
-            "--worker-concurrency",
-            "1",
-            "--s3-endpoint",
-            &endpoint,
-            "--s3-access-key-id",
-            &id,
-            "--s3-secret-access-key",
-            &secret,
-            "--s3-path-style",
-            "--job-retry-delay-ms",
-            "500",
-        ])
-        .await;
+    let (app, switch, worker) = TestApp::with_external_sibling(
+        backend,
+        &["--worker-concurrency", "0"],
+        &["--worker-concurrency", "1", "--job-retry-delay-ms", "500"],
+    )
+    .await;
 
     switch.set(false);
     let started = Instant::now();

@@ -39,6 +39,12 @@ async function noHorizontalScroll(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
 }
 
+function assertSameOrigin(pages, server) {
+  for (const { requests } of pages) {
+    assert.deepEqual(foreignRequests(requests, server.url), [], "every request stays on the server's origin");
+  }
+}
+
 async function assertAccessible(page, where) {
   const violations = await axeViolations(page);
   assert.deepEqual(violations, [], `axe-core on ${where}: ${JSON.stringify(violations, null, 2)}`);
@@ -55,9 +61,7 @@ describe("the web app", () => {
   });
 
   after(async () => {
-    for (const { requests } of pages) {
-      assert.deepEqual(foreignRequests(requests, server.url), [], "every request stays on the server's origin");
-    }
+    assertSameOrigin(pages, server);
     await browser?.close();
     await server?.dispose();
   });
@@ -324,9 +328,7 @@ describe("when the connection or the server goes away", () => {
   });
 
   after(async () => {
-    for (const { requests } of pages) {
-      assert.deepEqual(foreignRequests(requests, server.url), [], "every request stays on the server's origin");
-    }
+    assertSameOrigin(pages, server);
     await browser?.close();
     await server?.dispose();
   });

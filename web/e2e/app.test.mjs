@@ -190,7 +190,15 @@ describe("the web app", () => {
       focused = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
     }
     assert.equal(focused, "Choose files…", "the file picker is reachable with Tab");
-    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+    // Playwright starts intercepting file dialogs when first asked to, and
+    // a dialog opened before that is lost: press again until one is seen.
+    let chooser = null;
+    for (let attempt = 0; attempt < 5 && !chooser; attempt++) {
+      const opened = page.waitForEvent("filechooser", { timeout: 2_000 }).catch(() => null);
+      await page.keyboard.press("Enter");
+      chooser = await opened;
+    }
+    assert.ok(chooser, "Enter on the focused button opens the file picker");
     await chooser.setFiles(mixedCsv("keyboard.csv", 100));
     await until(async () => (await phaseOf(page, "keyboard.csv")) === "done", "the keyboard upload");
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);

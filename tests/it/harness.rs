@@ -114,11 +114,18 @@ impl TestApp {
             )
             .with_test_writer()
             .try_init();
+        let mut app = TestApp::prepare(backend, extra_args, String::new()).await;
+        app.boot().await;
+        app
+    }
+
+    /// A test's own folder and database, not yet running.
+    async fn prepare(backend: Backend, extra_args: &[&str], url: String) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = TestDatabase::create(backend, dir.path()).await;
-        let mut app = TestApp {
+        TestApp {
             server: None,
-            url: String::new(),
+            url,
             data_dir: dir.path().join("data"),
             // A server that stops answering fails the test instead of hanging it.
             http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
@@ -126,27 +133,14 @@ impl TestApp {
             _dir: dir,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             process: None,
-        };
-        app.boot().await;
-        app
+        }
     }
 
     /// Starts Loupe as a process of its own (the `loupe` binary), so its
     /// memory can be measured apart from the tests'; waits until it is ready.
     pub async fn spawn(backend: Backend, extra_args: &[&str]) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database = TestDatabase::create(backend, dir.path()).await;
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut app = TestApp {
-            server: None,
-            url: format!("http://127.0.0.1:{port}"),
-            data_dir: dir.path().join("data"),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
-            database,
-            _dir: dir,
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            process: None,
-        };
+        let mut app = TestApp::prepare(backend, extra_args, format!("http://127.0.0.1:{port}")).await;
         let mut args = app.args(app.extra_args.iter().cloned());
         args[1] = format!("127.0.0.1:{port}");
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_loupe"))

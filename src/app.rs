@@ -29,6 +29,7 @@ pub struct App {
     pub db: Db,
     pub storage: Storage,
     pub hub: JobHub,
+    pub auth: auth::Auth,
     /// Wakes the worker when a job is enqueued.
     pub wake: Arc<Notify>,
     pub ready: Arc<AtomicBool>,
@@ -108,18 +109,20 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         }
     };
 
+    let auth = auth::Auth::new(&config, &public_url, db.clone(), local_user);
     let app = App {
         config: Arc::new(config),
         db,
         storage,
         hub: JobHub::default(),
+        auth,
         wake: Arc::new(Notify::new()),
         ready: Arc::new(AtomicBool::new(false)),
     };
     let (stop, stopped) = watch::channel(false);
     let sites = Sites::new(&public_url, local_addr, &app.config.allowed_hosts, &app.config.allowed_origins);
     let (sockets, sockets_closed) = Sockets::new(stopped.clone(), app.config.max_websockets);
-    let router = crate::http::router(app.clone(), auth::Viewer::from(&local_user), embedded.as_ref(), sites, sockets);
+    let router = crate::http::router(app.clone(), embedded.as_ref(), sites, sockets);
     let mut http_stopped = stopped.clone();
     // Small request/response exchanges (S3 calls to the embedded store,
     // GraphQL over loopback) otherwise wait on Nagle and delayed ACKs.

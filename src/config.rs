@@ -8,8 +8,25 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+/// How people sign in, shown at the end of `--help`.
+const SIGN_IN_HELP: &str = "\
+Sign-in providers (environment only; any number at once):
+  LOUPE_OIDC_<NAME>_ISSUER, LOUPE_OIDC_<NAME>_CLIENT_ID, LOUPE_OIDC_<NAME>_CLIENT_SECRET
+      an OpenID Connect provider (Google, Keycloak, Authentik, Entra ID…) by its issuer URL;
+      sign-in starts at /auth/login/<name> (lower case)
+  LOUPE_GITHUB_CLIENT_ID, LOUPE_GITHUB_CLIENT_SECRET
+      GitHub; sign-in starts at /auth/login/github
+  Register <public URL>/auth/callback/<name> as the redirect URL at the provider.
+  With no provider, Loupe serves one local user, and only on a loopback address
+  (--insecure-single-user overrides that).";
+
 #[derive(Debug, Parser)]
-#[command(name = "loupe", version, about = "Turns uploaded data files into live, visual profiles.")]
+#[command(
+    name = "loupe",
+    version,
+    about = "Turns uploaded data files into live, visual profiles.",
+    after_help = SIGN_IN_HELP
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -186,6 +203,102 @@ pub struct Config {
     /// instances' jobs, expired leases), in milliseconds.
     #[arg(long, env = "LOUPE_JOB_POLL_MS", default_value_t = 2000)]
     pub job_poll_ms: u64,
+
+    /// With no sign-in provider configured, serve every request as the one
+    /// local user even on a non-loopback address: anyone who can reach the
+    /// server can read and delete every file. For a trusted network only.
+    #[arg(long, env = "LOUPE_INSECURE_SINGLE_USER", default_value_t = false)]
+    pub insecure_single_user: bool,
+
+    /// A session ends after this many seconds without a request.
+    #[arg(long, env = "LOUPE_SESSION_IDLE_SECS", default_value_t = 7 * 86_400)]
+    pub session_idle_secs: u64,
+
+    /// A session ends this many seconds after sign-in, however active.
+    #[arg(long, env = "LOUPE_SESSION_MAX_SECS", default_value_t = 30 * 86_400)]
+    pub session_max_secs: u64,
+
+    /// How often an open websocket checks that its session or token still
+    /// holds, in seconds: the longest a revocation on another instance (or an
+    /// expiry) takes to close it. Revocations on the same instance close it
+    /// at once.
+    #[arg(long, env = "LOUPE_AUTH_RECHECK_SECS", default_value_t = 30)]
+    pub auth_recheck_secs: u64,
+
+    /// Sign-in providers, from `LOUPE_OIDC_*` and `LOUPE_GITHUB_*` (see
+    /// [`Providers::from_env`]); there are any number of them, which flags
+    /// cannot express.
+    #[arg(skip)]
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// One configured sign-in provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderConfig {
+    /// Lower case; names the provider in `/auth/login/<name>` and `/auth/callback/<name>`.
+    pub name: String,
+    pub kind: ProviderKind,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// OpenID Connect, discovered from the issuer URL.
+    Oidc {
+        issuer: String,
+    },
+    GitHub,
+}
+
+/// Reads the sign-in providers from environment variables.
+pub struct Providers;
+
+impl Providers {
+    /// `LOUPE_OIDC_<NAME>_ISSUER`/`_CLIENT_ID`/`_CLIENT_SECRET` per OpenID
+    /// Connect provider, `LOUPE_GITHUB_CLIENT_ID`/`_CLIENT_SECRET` for
+    /// GitHub. A provider with a missing part is an error, not silently
+    /// left out.
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Vec<ProviderConfig>, String> {
+        let vars: std::collections::BTreeMap<String, String> = vars.into_iter().collect();
+        let get = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
+        let mut providers = Vec::new();
+        let oidc_names: std::collections::BTreeSet<&str> = vars
+            .keys()
+            .filter_map(|key| key.strip_prefix("LOUPE_OIDC_"))
+            .filter_map(|rest| {
+                ["_ISSUER", "_CLIENT_ID", "_CLIENT_SECRET"].iter().find_map(|suffix| rest.strip_suffix(suffix))
+            })
+            .collect();
+        for upper in oidc_names {
+            let name = upper.to_ascii_lowercase();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+                return Err(format!("LOUPE_OIDC_{upper}_…: a provider's name is letters, digits, - and _"));
+            }
+            let part = |suffix: &str| {
+                get(&format!("LOUPE_OIDC_{upper}_{suffix}"))
+                    .ok_or_else(|| format!("LOUPE_OIDC_{upper}_{suffix} is missing (provider {name:?})"))
+            };
+            let (issuer, client_id, client_secret) = (part("ISSUER")?, part("CLIENT_ID")?, part("CLIENT_SECRET")?);
+            providers.push(ProviderConfig { name, kind: ProviderKind::Oidc { issuer }, client_id, client_secret });
+        }
+        match (get("LOUPE_GITHUB_CLIENT_ID"), get("LOUPE_GITHUB_CLIENT_SECRET")) {
+            (Some(client_id), Some(client_secret)) => {
+                if providers.iter().any(|p| p.name == "github") {
+                    return Err("LOUPE_OIDC_GITHUB_… and LOUPE_GITHUB_… both name a provider \"github\"".into());
+                }
+                providers.push(ProviderConfig {
+                    name: "github".into(),
+                    kind: ProviderKind::GitHub,
+                    client_id,
+                    client_secret,
+                })
+            }
+            (None, None) => {}
+            _ => return Err("GitHub sign-in needs both LOUPE_GITHUB_CLIENT_ID and LOUPE_GITHUB_CLIENT_SECRET".into()),
+        }
+        Ok(providers)
+    }
 }
 
 impl Config {
@@ -231,6 +344,24 @@ impl Config {
         Duration::from_secs(self.sweep_interval_secs.max(1))
     }
 
+    pub fn session_idle(&self) -> Duration {
+        Duration::from_secs(self.session_idle_secs)
+    }
+
+    pub fn session_max(&self) -> Duration {
+        Duration::from_secs(self.session_max_secs)
+    }
+
+    pub fn auth_recheck(&self) -> Duration {
+        Duration::from_secs(self.auth_recheck_secs.max(1))
+    }
+
+    /// Whether requests act as the one local user: no provider is configured.
+    /// [`Config::validate`] allows that only on loopback, unless forced.
+    pub fn single_user(&self) -> bool {
+        self.providers.is_empty()
+    }
+
     pub fn job_poll_interval(&self) -> Duration {
         Duration::from_millis(self.job_poll_ms.max(10))
     }
@@ -265,6 +396,18 @@ impl Config {
         if let Some((name, _)) = at_least_one.iter().find(|(_, value)| *value == 0) {
             return Err(format!("{name} must be at least 1"));
         }
+        if self.single_user() && !self.listen.ip().is_loopback() && !self.insecure_single_user {
+            return Err(format!(
+                "Loupe listens on {}, beyond this machine, and no sign-in provider is configured, so anyone \
+                 who reaches it would act as one user with every file. Configure a provider \
+                 (LOUPE_OIDC_<NAME>_ISSUER, _CLIENT_ID and _CLIENT_SECRET, or LOUPE_GITHUB_CLIENT_ID and \
+                 _CLIENT_SECRET), listen on 127.0.0.1, or pass --insecure-single-user on a trusted network",
+                self.listen
+            ));
+        }
+        if self.session_idle_secs == 0 || self.session_max_secs == 0 {
+            return Err("LOUPE_SESSION_IDLE_SECS and LOUPE_SESSION_MAX_SECS must be at least 1".into());
+        }
         // 0 would remove every result the moment its job ends.
         if self.retention_days == Some(0) {
             return Err("LOUPE_RETENTION_DAYS must be at least 1 (unset it to keep uploads)".into());
@@ -275,7 +418,7 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use super::Config;
+    use super::{Config, ProviderKind, Providers};
 
     #[test]
     fn limits_that_would_refuse_everything_are_refused() {
@@ -290,5 +433,42 @@ mod tests {
             assert!(config.validate().is_err(), "{flag} {value}");
         }
         assert!(Config::from_args(["--retention-days", "1"]).unwrap().validate().is_ok());
+    }
+
+    #[test]
+    fn single_user_only_on_loopback_unless_forced() {
+        assert!(Config::from_args(["--listen", "127.0.0.1:9"]).unwrap().validate().is_ok());
+        assert!(Config::from_args(["--listen", "[::1]:9"]).unwrap().validate().is_ok());
+        let open = Config::from_args(["--listen", "0.0.0.0:9"]).unwrap();
+        assert!(open.validate().unwrap_err().contains("LOUPE_OIDC_<NAME>_ISSUER"));
+        assert!(Config::from_args(["--listen", "0.0.0.0:9", "--insecure-single-user"]).unwrap().validate().is_ok());
+        let mut with_provider = open;
+        with_provider.providers =
+            Providers::from_env(vars(&[("LOUPE_GITHUB_CLIENT_ID", "i"), ("LOUPE_GITHUB_CLIENT_SECRET", "s")])).unwrap();
+        assert!(with_provider.validate().is_ok());
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn providers_from_the_environment() {
+        let providers = Providers::from_env(vars(&[
+            ("LOUPE_OIDC_CORP_SSO_ISSUER", "https://sso.example.com"),
+            ("LOUPE_OIDC_CORP_SSO_CLIENT_ID", "loupe"),
+            ("LOUPE_OIDC_CORP_SSO_CLIENT_SECRET", "s3cret"),
+            ("LOUPE_GITHUB_CLIENT_ID", "gh"),
+            ("LOUPE_GITHUB_CLIENT_SECRET", "gh-secret"),
+            ("PATH", "/bin"),
+        ]))
+        .unwrap();
+        assert_eq!(providers.len(), 2);
+        assert_eq!(providers[0].name, "corp_sso");
+        assert_eq!(providers[0].kind, ProviderKind::Oidc { issuer: "https://sso.example.com".into() });
+        assert_eq!(providers[1].name, "github");
+        let missing = Providers::from_env(vars(&[("LOUPE_OIDC_X_ISSUER", "https://x")])).unwrap_err();
+        assert!(missing.contains("LOUPE_OIDC_X_CLIENT_ID"), "{missing}");
+        assert!(Providers::from_env(vars(&[("LOUPE_GITHUB_CLIENT_ID", "gh")])).is_err());
     }
 }

@@ -3,7 +3,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::Parser;
-use loupe::config::{Cli, Command};
+use loupe::config::{Cli, Command, Providers};
 use loupe::profile::{Format, ProfileOptions, Profiler, TableProfile};
 use tracing_subscriber::EnvFilter;
 
@@ -12,7 +12,8 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,s3s=warn")))
         .init();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.config.providers = Providers::from_env(std::env::vars()).map_err(anyhow::Error::msg)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => loupe::app::start(cli.config).await?.run_until_signal().await,
         Command::Migrate => {

@@ -10,6 +10,8 @@ mod jobs;
 pub mod migrations;
 mod models;
 mod schema;
+mod sessions;
+mod tokens;
 mod uploads;
 mod users;
 
@@ -23,7 +25,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
 pub use jobs::{Claim, JobFinish};
-pub use models::{Job, JobStatus, NewJob, NewUpload, Upload, UploadStatus, User};
+pub use models::{ApiToken, Job, JobStatus, NewJob, NewUpload, Session, Upload, UploadStatus, User};
 
 /// SQLite through diesel's synchronous driver, run on tokio's blocking pool.
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;

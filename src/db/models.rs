@@ -8,8 +8,10 @@ use diesel::prelude::*;
 use diesel::serialize::{Output, ToSql};
 use diesel::sql_types::Text;
 
-use super::schema::{jobs, uploads, users};
+use super::schema::{api_tokens, jobs, sessions, uploads, users};
 
+/// A person, as one identity at one provider (`provider` + `subject`, the
+/// provider's stable id for them); the rest is what the provider last said.
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 pub struct User {
@@ -17,6 +19,34 @@ pub struct User {
     pub login: String,
     pub name: Option<String>,
     pub created_at: NaiveDateTime,
+    pub provider: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+/// A signed-in browser. `id` is the SHA-256 of the cookie's secret.
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// A script's credential; `secret_hash` is the SHA-256 of its secret.
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]

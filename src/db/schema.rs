@@ -8,6 +8,32 @@ diesel::table! {
         login -> Text,
         name -> Nullable<Text>,
         created_at -> Timestamp,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -52,4 +78,6 @@ diesel::table! {
 
 diesel::joinable!(uploads -> users (owner_id));
 diesel::joinable!(jobs -> uploads (upload_id));
-diesel::allow_tables_to_appear_in_same_query!(users, uploads, jobs);
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, uploads, jobs, sessions, api_tokens);

@@ -8,6 +8,7 @@ mod limits;
 mod profile;
 mod result;
 mod scalars;
+mod token;
 mod upload;
 mod viewer;
 mod websocket;
@@ -22,10 +23,10 @@ pub use errors::ErrorCodes;
 pub use websocket::OverWebSocket;
 
 #[derive(MergedObject, Default)]
-pub struct Query(viewer::ViewerQuery, upload::UploadQuery, job::JobQuery, limits::LimitsQuery);
+pub struct Query(viewer::ViewerQuery, upload::UploadQuery, job::JobQuery, limits::LimitsQuery, token::ApiTokenQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(upload::UploadMutation, job::JobMutation);
+pub struct Mutation(upload::UploadMutation, job::JobMutation, token::ApiTokenMutation);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(job::JobSubscription);

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::GraphqlState;
+use crate::auth::Authenticated;
 
 /// Executes queries and mutations. Only POST with a JSON body: a browser
 /// cannot send that cross-site without a CORS preflight, so a page on
@@ -14,7 +15,14 @@ use super::GraphqlState;
 /// (GET, `text/plain` and form bodies are refused: 405 / 415). Bodies are
 /// at most `--max-request-bytes` (413), batches at most
 /// `--max-batch-operations` operations (400), before anything runs.
-pub async fn execute(State(state): State<GraphqlState>, Json(request): Json<BatchRequest>) -> Response {
+///
+/// The request acts for its [`Authenticated`] viewer; without one every
+/// field that needs one answers `UNAUTHENTICATED`.
+pub async fn execute(
+    State(state): State<GraphqlState>,
+    Authenticated(viewer): Authenticated,
+    Json(request): Json<BatchRequest>,
+) -> Response {
     if let BatchRequest::Batch(operations) = &request
         && operations.len() > state.max_batch_operations
     {
@@ -26,6 +34,9 @@ pub async fn execute(State(state): State<GraphqlState>, Json(request): Json<Batc
         let body = json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
         return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
-    let request = request.data(state.viewer.clone());
+    let request = match viewer {
+        Some(viewer) => request.data(viewer),
+        None => request,
+    };
     GraphQLResponse::from(state.schema.execute_batch(request).await).into_response()
 }

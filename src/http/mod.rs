@@ -5,6 +5,7 @@
 //! other page a browser navigates to is the app's own route, so it gets
 //! the app; explicit routes (the bucket's among them) always win over that.
 
+mod auth;
 mod graphql;
 mod guard;
 mod web;
@@ -16,13 +17,13 @@ pub use ws::{Sockets, SocketsClosed};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::app::App;
-use crate::auth::Viewer;
+use crate::auth::Auth;
 use crate::graphql::LoupeSchema;
 use crate::storage::embedded::EmbeddedStore;
 
@@ -30,18 +31,23 @@ use crate::storage::embedded::EmbeddedStore;
 #[derive(Clone)]
 struct GraphqlState {
     schema: LoupeSchema,
-    /// Until sign-in lands every request acts as the local user.
-    viewer: Viewer,
+    auth: Auth,
     sockets: Sockets,
     max_batch_operations: usize,
     ws_init_timeout: Duration,
 }
 
+impl FromRef<GraphqlState> for Auth {
+    fn from_ref(state: &GraphqlState) -> Auth {
+        state.auth.clone()
+    }
+}
+
 /// Every route, behind the Host and Origin checks of [`guard`].
-pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>, sites: Sites, sockets: Sockets) -> Router {
+pub fn router(app: App, embedded: Option<&EmbeddedStore>, sites: Sites, sockets: Sockets) -> Router {
     let state = GraphqlState {
         schema: crate::graphql::schema(app.clone()),
-        viewer,
+        auth: app.auth.clone(),
         sockets,
         max_batch_operations: app.config.max_batch_operations,
         ws_init_timeout: Duration::from_secs(app.config.ws_init_timeout_secs),
@@ -52,6 +58,7 @@ pub fn router(app: App, viewer: Viewer, embedded: Option<&EmbeddedStore>, sites:
         .route("/graphql", get(web::graphiql).with_state(pages.clone()).post(graphql::execute).layer(body_limit))
         .route("/graphql/ws", get(ws::subscriptions))
         .with_state(state)
+        .route("/auth/logout", post(auth::logout).with_state(app.auth.clone()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready).with_state(app))
         .merge(

@@ -10,9 +10,10 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt, future};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::GraphqlState;
+use crate::auth::{Auth, Authenticated, Credential, Viewer};
 use crate::graphql::{LoupeSchema, OverWebSocket};
 
 /// Subscriptions are most connections and mostly idle; a 4 KiB read buffer
@@ -73,8 +74,16 @@ impl SocketsClosed {
 
 /// Subscriptions over `graphql-transport-ws` (the graphql-ws library) or the
 /// legacy `graphql-ws` (subscriptions-transport-ws), as the client asks.
+///
+/// The socket acts for the viewer of its handshake (session cookie, bearer
+/// header, or the local user), or for the API token its `connection_init`
+/// payload carries as `{"authorization": "Bearer …"}` or `{"token": "…"}`
+/// (browsers cannot set headers on a websocket). Without one that holds,
+/// `connection_init` is refused with 4401. A cookie only counts when the
+/// handshake's `Origin` passed `guard`, as every upgrade's must.
 pub async fn subscriptions(
     State(state): State<GraphqlState>,
+    Authenticated(viewer): Authenticated,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -87,9 +96,16 @@ pub async fn subscriptions(
     };
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| {
         let mut data = Data::default();
-        data.insert(state.viewer.clone());
         data.insert(OverWebSocket::default());
-        let served = serve(socket, state.schema.clone(), protocol, data, state.sockets.clone(), state.ws_init_timeout);
+        let served = serve(
+            socket,
+            state.schema.clone(),
+            protocol,
+            data,
+            Credentials { auth: state.auth.clone(), handshake: viewer },
+            state.sockets.clone(),
+            state.ws_init_timeout,
+        );
         async move {
             served.await;
             drop(counted);
@@ -104,18 +120,72 @@ fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
     offered.split(',').find_map(|name| WebSocketProtocols::from_str(name.trim()).ok())
 }
 
+/// What a socket may authenticate with.
+struct Credentials {
+    auth: Auth,
+    /// The viewer of the upgrade request, if its credential held.
+    handshake: Option<Viewer>,
+}
+
+/// Close code of graphql-transport-ws for a connection that must authenticate.
+const UNAUTHORIZED: u16 = 4401;
+
+impl Credentials {
+    /// The viewer for a `connection_init` payload: its token if it carries
+    /// one, else the handshake's.
+    async fn viewer(self, payload: &serde_json::Value) -> Result<Viewer, &'static str> {
+        let token = payload
+            .get("authorization")
+            .or_else(|| payload.get("Authorization"))
+            .and_then(|value| value.as_str())
+            .map(|value| value.split_once(' ').map_or(value, |(_, token)| token).trim())
+            .or_else(|| payload.get("token").and_then(|value| value.as_str()));
+        let viewer = match token {
+            Some(token) => self.auth.resolve(Some(token), None).await.map_err(|_| "internal error")?,
+            None => self.handshake,
+        };
+        viewer.ok_or("sign in or send an API token in connection_init")
+    }
+}
+
 /// Relays between the socket and the GraphQL protocol until either ends or
 /// the server shuts down. A client that has not initialised the connection
 /// within `init_timeout` is closed with 4408, as graphql-ws specifies: an
-/// idle socket otherwise costs memory for nothing.
+/// idle socket otherwise costs memory for nothing. One whose credential
+/// does not hold is closed with 4401 at `connection_init`, and later as soon
+/// as the credential is revoked or expires.
 async fn serve(
     socket: WebSocket,
     schema: LoupeSchema,
     protocol: WebSocketProtocols,
     data: Data,
+    credentials: Credentials,
     mut sockets: Sockets,
     init_timeout: Duration,
 ) {
+    let auth = credentials.auth.clone();
+    // connection_init runs inside the protocol handler, which can only close
+    // with 1002 on failure; the refusal's code and the credential it
+    // established come back through these.
+    let refusal = Arc::new(std::sync::Mutex::new(None::<&'static str>));
+    let (established, mut credential) = oneshot::channel::<Credential>();
+    let on_init = {
+        let refusal = refusal.clone();
+        move |payload: serde_json::Value| async move {
+            match credentials.viewer(&payload).await {
+                Ok(viewer) => {
+                    let _ = established.send(viewer.credential.clone());
+                    let mut data = Data::default();
+                    data.insert(viewer);
+                    Ok(data)
+                }
+                Err(reason) => {
+                    *refusal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reason);
+                    Err(async_graphql::Error::new(reason))
+                }
+            }
+        }
+    };
     let (mut sink, stream) = socket.split();
     let input = stream.take_while(|message| future::ready(message.is_ok())).filter_map(|message| {
         future::ready(match message {
@@ -123,10 +193,12 @@ async fn serve(
             _ => None,
         })
     });
-    let mut output = GraphqlSocket::new(schema, input, protocol).connection_data(data);
+    let mut output = GraphqlSocket::new(schema, input, protocol).connection_data(data).on_connection_init(on_init);
     let init_deadline = tokio::time::sleep(init_timeout);
     tokio::pin!(init_deadline);
     let mut acknowledged = false;
+    let mut waiting_for_credential = true;
+    let mut revoked: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(future::pending());
     loop {
         let message = tokio::select! {
             message = output.next() => match message {
@@ -134,9 +206,23 @@ async fn serve(
                     acknowledged = acknowledged || text.contains(r#""type":"connection_ack""#);
                     Message::Text(text.into())
                 }
-                Some(WsMessage::Close(code, reason)) => close(code, reason),
+                Some(WsMessage::Close(code, reason)) => {
+                    match *refusal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+                        Some(refused) => close(UNAUTHORIZED, refused.into()),
+                        None => close(code, reason),
+                    }
+                }
                 None => break,
             },
+            established = &mut credential, if waiting_for_credential => {
+                waiting_for_credential = false;
+                if let Ok(credential) = established {
+                    let auth = auth.clone();
+                    revoked = Box::pin(async move { auth.until_revoked(&credential).await });
+                }
+                continue;
+            }
+            _ = &mut revoked => close(UNAUTHORIZED, "the session or API token was revoked or expired".into()),
             _ = sockets.stop.wait_for(|stop| *stop) => close(close_code::AWAY, "the server is shutting down".into()),
             _ = &mut init_deadline, if !acknowledged => close(4408, "Connection initialisation timeout".into()),
         };

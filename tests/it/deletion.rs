@@ -33,7 +33,8 @@ async fn deleting_an_upload_removes_everything(backend: Backend) {
 
     // Another user's upload is out of reach: deleting it changes nothing.
     app.execute_sql(
-        "INSERT INTO users (id, login, created_at) VALUES ('other-user', 'other', CURRENT_TIMESTAMP);
+        "INSERT INTO users (id, login, created_at, provider, subject)
+         VALUES ('other-user', 'other', CURRENT_TIMESTAMP, 'test', 'other');
          INSERT INTO uploads (id, owner_id, filename, size, object_key, status, created_at, url_expires_at)
          VALUES ('0192f0c4-0000-7000-8000-000000000001', 'other-user', 'theirs.csv', 1, 'uploads/theirs',
                  'AWAITING_UPLOAD', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);",
@@ -57,7 +58,7 @@ async fn deleting_cancels_an_unfinished_job(backend: Backend) {
     let app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
     let job_id = app.submit("waiting.csv", None, b"a\n1\n").await;
     let upload_id = upload_of(&app, &job_id).await;
-    let viewer = loupe::auth::Viewer::from(&loupe::auth::local_user());
+    let viewer = loupe::auth::Viewer::local();
     let mut updates = Box::pin(loupe::jobs::watch_job(app.app(), &viewer, &job_id).await.unwrap());
     use futures_util::StreamExt;
     assert_eq!(updates.next().await.unwrap().status.as_str(), "PENDING");

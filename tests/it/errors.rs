@@ -125,7 +125,8 @@ async fn another_users_objects_are_not_found(backend: Backend) {
         .to_owned();
     app.finished_job(&job_id).await;
     app.execute_sql(
-        "INSERT INTO users (id, login, created_at) VALUES ('someone-else', 'someone', CURRENT_TIMESTAMP); \
+        "INSERT INTO users (id, login, created_at, provider, subject) \
+         VALUES ('someone-else', 'someone', CURRENT_TIMESTAMP, 'test', 'someone'); \
          UPDATE uploads SET owner_id = 'someone-else'; UPDATE jobs SET owner_id = 'someone-else';",
     )
     .await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::{SinkExt, StreamExt};
 use loupe::app::Server;
-use loupe::config::Config;
+use loupe::config::{Config, ProviderConfig, ProviderKind};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -98,6 +98,50 @@ pub struct TestApp {
     extra_args: Vec<String>,
     /// Loupe as a process of its own, when started with [`TestApp::spawn`].
     process: Option<std::process::Child>,
+    /// Sign-in providers the server is configured with (none: single-user mode).
+    providers: Vec<ProviderConfig>,
+    /// Who [`TestApp::graphql`] and the websocket helpers act as.
+    pub caller: Caller,
+}
+
+/// The credential a test request carries.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Caller {
+    Anonymous,
+    /// A session cookie, as `name=secret`.
+    Cookie(String),
+    /// An API token's secret.
+    Bearer(String),
+}
+
+impl Caller {
+    pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Caller::Anonymous => request,
+            Caller::Cookie(cookie) => request.header("cookie", cookie),
+            Caller::Bearer(secret) => request.bearer_auth(secret),
+        }
+    }
+
+    /// Handshake headers of a websocket acting as this caller.
+    fn socket_headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Caller::Anonymous => vec![],
+            Caller::Cookie(cookie) => vec![("cookie", cookie.clone())],
+            Caller::Bearer(secret) => vec![("authorization", format!("Bearer {secret}"))],
+        }
+    }
+}
+
+/// A sign-in provider that makes a test server require sign-in; it is
+/// never contacted (sessions are staged with [`TestApp::sign_in`]).
+pub fn unreachable_github() -> ProviderConfig {
+    ProviderConfig {
+        name: "github".into(),
+        kind: ProviderKind::GitHub,
+        client_id: "test-client".into(),
+        client_secret: "test-secret".into(),
+    }
 }
 
 impl TestApp {
@@ -108,6 +152,19 @@ impl TestApp {
     /// Starts with extra command-line settings, e.g. `["--upload-url-ttl-secs", "1"]`.
     pub async fn start_with(backend: Backend, extra_args: &[&str]) -> TestApp {
         // Server logs show with a failing test's output; RUST_LOG=debug for more.
+        TestApp::start_with_providers(backend, extra_args, vec![]).await
+    }
+
+    /// Starts requiring sign-in (a provider configured), with extra settings.
+    pub async fn start_signed_in(backend: Backend, extra_args: &[&str]) -> TestApp {
+        TestApp::start_with_providers(backend, extra_args, vec![unreachable_github()]).await
+    }
+
+    pub async fn start_with_providers(
+        backend: Backend,
+        extra_args: &[&str],
+        providers: Vec<ProviderConfig>,
+    ) -> TestApp {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,loupe=info".into()),
@@ -115,8 +172,29 @@ impl TestApp {
             .with_test_writer()
             .try_init();
         let mut app = TestApp::prepare(backend, extra_args, String::new()).await;
+        app.providers = providers;
         app.boot().await;
         app
+    }
+
+    /// Stages a sign-in as `login` (at the test provider, subject = login),
+    /// as the provider's callback does once the provider vouched for them;
+    /// returns the session cookie.
+    pub async fn sign_in(&self, login: &str) -> Caller {
+        let user = loupe::db::User {
+            id: uuid::Uuid::now_v7().to_string(),
+            login: login.to_owned(),
+            name: Some(format!("{login} (test)")),
+            created_at: chrono::Utc::now().naive_utc(),
+            provider: "github".into(),
+            subject: login.to_owned(),
+            email: Some(format!("{login}@example.com")),
+            avatar_url: None,
+        };
+        let user = self.app().db.upsert_identity(&user).await.unwrap();
+        let set_cookie = self.app().auth.start_session(&user).await.unwrap();
+        let cookie = set_cookie.to_str().unwrap().split(';').next().unwrap().to_owned();
+        Caller::Cookie(cookie)
     }
 
     /// A test's own folder and database, not yet running.
@@ -133,6 +211,8 @@ impl TestApp {
             _dir: dir,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             process: None,
+            providers: vec![],
+            caller: Caller::Anonymous,
         }
     }
 
@@ -181,7 +261,9 @@ impl TestApp {
     }
 
     pub fn config(&self) -> Config {
-        Config::from_args(self.args(self.extra_args.iter().cloned())).expect("valid test config")
+        let mut config = Config::from_args(self.args(self.extra_args.iter().cloned())).expect("valid test config");
+        config.providers = self.providers.clone();
+        config
     }
 
     fn args(&self, extra_args: impl Iterator<Item = String>) -> Vec<String> {
@@ -245,7 +327,8 @@ impl TestApp {
     }
 
     pub async fn start_sibling(&self, extra_args: &[&str]) -> Server {
-        let config = Config::from_args(self.args(extra_args.iter().map(|s| s.to_string()))).expect("valid config");
+        let mut config = Config::from_args(self.args(extra_args.iter().map(|s| s.to_string()))).expect("valid config");
+        config.providers = self.providers.clone();
         loupe::app::start(config).await.expect("another instance starts")
     }
 
@@ -327,8 +410,13 @@ impl TestApp {
 
     /// Runs a GraphQL operation; returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.http
-            .post(format!("{}/graphql", self.url))
+        self.graphql_as(&self.caller, query, variables).await
+    }
+
+    /// Runs a GraphQL operation as `caller`; returns the whole response body.
+    pub async fn graphql_as(&self, caller: &Caller, query: &str, variables: Value) -> Value {
+        caller
+            .apply(self.http.post(format!("{}/graphql", self.url)))
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
@@ -437,10 +525,22 @@ impl TestApp {
     /// Opens a websocket to `/graphql/ws` with extra request headers (an
     /// `Origin`, a `Host`); a refused handshake is the error.
     pub async fn open_socket(&self, protocol: Protocol, headers: &[(&str, &str)]) -> Result<Socket, WsError> {
+        self.open_socket_as(&self.caller, protocol, headers).await
+    }
+
+    /// [`TestApp::open_socket`] as `caller` (its cookie or bearer header).
+    pub async fn open_socket_as(
+        &self,
+        caller: &Caller,
+        protocol: Protocol,
+        headers: &[(&str, &str)],
+    ) -> Result<Socket, WsError> {
         let ws_url = format!("{}/graphql/ws", self.url.replacen("http", "ws", 1));
         let mut request = ws_url.into_client_request().unwrap();
         request.headers_mut().insert("Sec-WebSocket-Protocol", protocol.name().parse().unwrap());
-        for (name, value) in headers {
+        let caller_headers = caller.socket_headers();
+        let caller_headers = caller_headers.iter().map(|(name, value)| (*name, value.as_str()));
+        for (name, value) in headers.iter().copied().chain(caller_headers) {
             let name: tokio_tungstenite::tungstenite::http::HeaderName = name.parse().unwrap();
             request.headers_mut().insert(name, value.parse().unwrap());
         }

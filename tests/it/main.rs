@@ -5,6 +5,7 @@
 mod harness;
 
 mod abuse;
+mod auth;
 mod deletion;
 mod errors;
 mod http;

@@ -60,7 +60,7 @@ async fn exhausted_jobs_fail(backend: Backend) {
 async fn lagging_subscriber_still_sees_the_end(backend: Backend) {
     let app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
     let job_id = app.submit("watched.csv", None, b"a\n1\n").await;
-    let viewer = loupe::auth::Viewer::from(&loupe::auth::local_user());
+    let viewer = loupe::auth::Viewer::local();
     let mut updates = loupe::jobs::watch_job(app.app(), &viewer, &job_id).await.unwrap().boxed();
     let first = updates.next().await.unwrap();
     assert_eq!(first.status.as_str(), "PENDING");
@@ -122,7 +122,7 @@ async fn cancelling_a_running_job_stops_it() {
         csv.push_str("12345,67.89\n");
     }
     let job_id = app.submit("long.csv", None, csv.as_bytes()).await;
-    let viewer = loupe::auth::Viewer::from(&loupe::auth::local_user());
+    let viewer = loupe::auth::Viewer::local();
     let mut updates = loupe::jobs::watch_job(app.app(), &viewer, &job_id).await.unwrap().boxed();
     let mut statuses = Vec::new();
     while let Some(job) = tokio::time::timeout(Duration::from_secs(30), updates.next()).await.expect("updates") {

@@ -1,0 +1,38 @@
+-- Sign-in: a user is one identity at one provider (provider + subject);
+-- logins are only what the provider shows, so two providers may share one.
+ALTER TABLE users DROP CONSTRAINT users_login_key;
+ALTER TABLE users ADD COLUMN provider TEXT NOT NULL DEFAULT 'local';
+ALTER TABLE users ADD COLUMN subject TEXT;
+UPDATE users SET subject = id;
+ALTER TABLE users ALTER COLUMN subject SET NOT NULL;
+ALTER TABLE users ALTER COLUMN provider DROP DEFAULT;
+ALTER TABLE users ADD COLUMN email TEXT;
+ALTER TABLE users ADD COLUMN avatar_url TEXT;
+CREATE UNIQUE INDEX users_identity ON users (provider, subject);
+
+-- A browser's session. The cookie holds a random secret; only its SHA-256
+-- is stored (as the key), so a copy of the database signs nobody in. It ends
+-- at expires_at, or after the idle limit past last_seen_at.
+CREATE TABLE sessions (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at   TIMESTAMP NOT NULL,
+    last_seen_at TIMESTAMP NOT NULL,
+    expires_at   TIMESTAMP NOT NULL
+);
+
+CREATE INDEX sessions_user_id ON sessions (user_id);
+
+-- A script's credential, sent as `Authorization: Bearer`. Only the SHA-256
+-- of its secret is stored; the secret is shown once, at creation.
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    secret_hash  TEXT NOT NULL UNIQUE,
+    created_at   TIMESTAMP NOT NULL,
+    last_used_at TIMESTAMP,
+    expires_at   TIMESTAMP
+);
+
+CREATE INDEX api_tokens_user_id ON api_tokens (user_id, created_at);

@@ -15,10 +15,13 @@
 //! instance at once and re-check every `--auth-recheck-secs` otherwise.
 
 mod extract;
+mod login;
+mod providers;
 mod secret;
 mod sessions;
 mod tokens;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
@@ -29,7 +32,9 @@ use crate::db::{Db, User};
 use crate::error::AppResult;
 
 pub use extract::{Authenticated, bearer_token};
-pub use sessions::SessionCookie;
+pub use login::{Callback, LoginError};
+pub use providers::ProviderError;
+pub use sessions::Cookie;
 pub use tokens::CreatedToken;
 
 /// The signed-in user a request acts for, and how it was authenticated.
@@ -85,7 +90,8 @@ pub struct Auth {
     session_idle: Duration,
     session_max: Duration,
     recheck: Duration,
-    cookie: SessionCookie,
+    cookie: Cookie,
+    login: Arc<login::Logins>,
     /// Credentials revoked on this instance, for its open websockets.
     revoked: broadcast::Sender<Credential>,
 }
@@ -111,13 +117,19 @@ impl Auth {
             session_idle: config.session_idle(),
             session_max: config.session_max(),
             recheck: config.auth_recheck(),
-            cookie: SessionCookie::for_public_url(public_url),
+            cookie: Cookie::new(public_url, "loupe-session"),
+            login: Arc::new(login::Logins::new(&config.providers, public_url)),
             revoked: broadcast::channel(64).0,
         }
     }
 
+    /// Whether requests without a credential act as the local user (no provider configured).
+    pub fn single_user(&self) -> bool {
+        self.local.is_some()
+    }
+
     /// The session cookie's name and attributes.
-    pub fn cookie(&self) -> &SessionCookie {
+    pub fn cookie(&self) -> &Cookie {
         &self.cookie
     }
 

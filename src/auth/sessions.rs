@@ -6,29 +6,26 @@ use super::{Auth, Credential, TOUCH_EVERY, Viewer, now, secret};
 use crate::db::{Session, User};
 use crate::error::AppResult;
 
-/// The session cookie: `HttpOnly` (scripts never see it), `SameSite=Lax`
-/// (not sent on cross-site subrequests or POSTs), `Path=/`. Behind an HTTPS
-/// public URL it is also `Secure` with the `__Host-` prefix, which browsers
-/// accept only from a secure origin without a `Domain`, so no sibling
-/// subdomain can set or shadow it; browsers refuse that prefix over plain
-/// HTTP, so a loopback install uses a plain name.
+/// One of Loupe's cookies (the session's, a sign-in's state): `HttpOnly`
+/// (scripts never see it), `SameSite=Lax` (not sent on cross-site
+/// subrequests or POSTs, but on the provider's redirect back), `Path=/`.
+/// Behind an HTTPS public URL it is also `Secure` with the `__Host-`
+/// prefix, which browsers accept only from a secure origin without a
+/// `Domain`, so no sibling subdomain can set or shadow it; browsers refuse
+/// that prefix over plain HTTP, so a loopback install uses the plain name.
 #[derive(Clone, Debug)]
-pub struct SessionCookie {
-    name: &'static str,
+pub struct Cookie {
+    name: String,
     secure: bool,
 }
 
-impl SessionCookie {
-    pub fn for_public_url(public_url: &str) -> SessionCookie {
+impl Cookie {
+    pub fn new(public_url: &str, name: &str) -> Cookie {
         let secure = public_url.to_ascii_lowercase().starts_with("https://");
-        SessionCookie { name: if secure { "__Host-loupe-session" } else { "loupe-session" }, secure }
+        Cookie { name: if secure { format!("__Host-{name}") } else { name.to_owned() }, secure }
     }
 
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// The session secret a request sent, if any.
+    /// The cookie's value in a request, if it sent one.
     pub fn read<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
         headers
             .get_all(header::COOKIE)
@@ -36,12 +33,12 @@ impl SessionCookie {
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == self.name)
+            .find(|(name, _)| *name == self.name.as_str())
             .map(|(_, value)| value.trim_matches('"'))
             .filter(|value| !value.is_empty())
     }
 
-    /// `Set-Cookie` for a new session that lasts at most `max_age` seconds.
+    /// `Set-Cookie` for a value that lasts at most `max_age` seconds.
     pub fn set(&self, secret: &str, max_age: u64) -> HeaderValue {
         self.header(secret, max_age)
     }

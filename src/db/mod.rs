@@ -7,6 +7,7 @@
 //! (claiming a job) have one arm per backend.
 
 mod jobs;
+mod logins;
 pub mod migrations;
 mod models;
 mod schema;
@@ -25,7 +26,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
 pub use jobs::{Claim, JobFinish};
-pub use models::{ApiToken, Job, JobStatus, NewJob, NewUpload, Session, Upload, UploadStatus, User};
+pub use models::{ApiToken, Job, JobStatus, LoginAttempt, NewJob, NewUpload, Session, Upload, UploadStatus, User};
 
 /// SQLite through diesel's synchronous driver, run on tokio's blocking pool.
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;

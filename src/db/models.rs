@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::serialize::{Output, ToSql};
 use diesel::sql_types::Text;
 
-use super::schema::{api_tokens, jobs, sessions, uploads, users};
+use super::schema::{api_tokens, jobs, login_attempts, sessions, uploads, users};
 
 /// A person, as one identity at one provider (`provider` + `subject`, the
 /// provider's stable id for them); the rest is what the provider last said.
@@ -34,6 +34,19 @@ pub struct Session {
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+}
+
+/// A sign-in between the redirect to the provider and its callback; `id`
+/// is the SHA-256 of its `state`.
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_attempts)]
+pub struct LoginAttempt {
+    pub id: String,
+    pub provider: String,
+    pub pkce_verifier: String,
+    pub nonce: String,
+    pub return_to: String,
+    pub created_at: NaiveDateTime,
 }
 
 /// A script's credential; `secret_hash` is the SHA-256 of its secret.

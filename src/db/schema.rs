@@ -76,8 +76,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_attempts (id) {
+        id -> Text,
+        provider -> Text,
+        pkce_verifier -> Text,
+        nonce -> Text,
+        return_to -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(uploads -> users (owner_id));
 diesel::joinable!(jobs -> uploads (upload_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, uploads, jobs, sessions, api_tokens);
+diesel::allow_tables_to_appear_in_same_query!(users, uploads, jobs, sessions, api_tokens, login_attempts);

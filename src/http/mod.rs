@@ -58,7 +58,14 @@ pub fn router(app: App, embedded: Option<&EmbeddedStore>, sites: Sites, sockets:
         .route("/graphql", get(web::graphiql).with_state(pages.clone()).post(graphql::execute).layer(body_limit))
         .route("/graphql/ws", get(ws::subscriptions))
         .with_state(state)
-        .route("/auth/logout", post(auth::logout).with_state(app.auth.clone()))
+        .merge(
+            Router::new()
+                .route("/auth/providers", get(auth::providers))
+                .route("/auth/login/{name}", get(auth::login))
+                .route("/auth/callback/{name}", get(auth::callback))
+                .route("/auth/logout", post(auth::logout))
+                .with_state(app.auth.clone()),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready).with_state(app))
         .merge(

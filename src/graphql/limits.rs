@@ -20,8 +20,10 @@ pub struct LimitsQuery;
 
 #[Object]
 impl LimitsQuery {
-    /// The server's limits on uploads.
+    /// The server's limits on uploads. Like every field, only for a
+    /// signed-in viewer: nothing is served to anonymous callers.
     async fn limits(&self, ctx: &Context<'_>) -> AppResult<Limits> {
+        super::viewer(ctx)?;
         let config = &super::app(ctx)?.config;
         Ok(Limits {
             max_upload_bytes: Int64(i64::try_from(config.max_upload_bytes).unwrap_or(i64::MAX)),

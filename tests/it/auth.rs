@@ -273,7 +273,7 @@ async fn cross_site_requests_cannot_use_the_session() {
 }
 
 /// Sends `connection_init`; Ok on `connection_ack`, Err(code) when the server closes.
-async fn init(socket: &mut Socket, payload: Value) -> Result<(), u16> {
+pub async fn init(socket: &mut Socket, payload: Value) -> Result<(), u16> {
     socket.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await.unwrap();
     loop {
         match next(socket).await {

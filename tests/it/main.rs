@@ -6,6 +6,7 @@ mod harness;
 
 mod abuse;
 mod auth;
+mod authorization;
 mod deletion;
 mod errors;
 mod http;

@@ -78,7 +78,8 @@ impl Viewer {
 }
 
 /// Activity is written back at most this often per session or token, so a
-/// busy client costs one read per request, not a write too.
+/// busy client costs one read per request, not a write too (sessions with a
+/// short idle limit more often: see [`Auth::touch_every`]).
 const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 /// Sign-in state shared by every request. Cheap to clone.
@@ -193,6 +194,14 @@ impl Auth {
             Credential::Token(id) => self.db.token_is_live(id, now).await.map_err(Into::into),
         };
         held.unwrap_or(true)
+    }
+
+    /// How stale a session's last activity may get before it is written
+    /// back: a quarter of the idle limit at most, so an active session
+    /// never reaches it.
+    fn touch_every(&self) -> chrono::TimeDelta {
+        let quarter = chrono::TimeDelta::from_std(self.session_idle / 4).unwrap_or(TOUCH_EVERY);
+        quarter.min(TOUCH_EVERY)
     }
 
     fn announce_revoked(&self, credential: Credential) {

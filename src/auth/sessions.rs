@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use super::{Auth, Credential, TOUCH_EVERY, Viewer, now, secret};
+use super::{Auth, Credential, Viewer, now, secret};
 use crate::db::{Session, User};
 use crate::error::AppResult;
 
@@ -92,7 +92,7 @@ impl Auth {
         let Some((session, user)) = self.db.find_live_session(id, now, now - self.session_idle).await? else {
             return Ok(None);
         };
-        if now - session.last_seen_at > TOUCH_EVERY {
+        if now - session.last_seen_at > self.touch_every() {
             self.db.touch_session(id, now).await?;
         }
         Ok(Some(Viewer::new(user, Credential::Session(session.id))))

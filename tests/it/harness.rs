@@ -219,14 +219,34 @@ impl TestApp {
     /// Starts Loupe as a process of its own (the `loupe` binary), so its
     /// memory can be measured apart from the tests'; waits until it is ready.
     pub async fn spawn(backend: Backend, extra_args: &[&str]) -> TestApp {
+        TestApp::spawn_logging(backend, extra_args, &[], None).await
+    }
+
+    /// [`TestApp::spawn`] with more environment (`RUST_LOG` among it) and,
+    /// with `log`, its whole output (stdout and stderr) in that file.
+    pub async fn spawn_logging(
+        backend: Backend,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> TestApp {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut app = TestApp::prepare(backend, extra_args, format!("http://127.0.0.1:{port}")).await;
         let mut args = app.args(app.extra_args.iter().cloned());
         args[1] = format!("127.0.0.1:{port}");
+        let (stdout, stderr) = match log {
+            Some(path) => {
+                let file = std::fs::File::create(path).unwrap();
+                (std::process::Stdio::from(file.try_clone().unwrap()), std::process::Stdio::from(file))
+            }
+            None => (std::process::Stdio::null(), std::process::Stdio::inherit()),
+        };
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_loupe"))
             .args(&args)
             .env("RUST_LOG", "error")
-            .stdout(std::process::Stdio::null())
+            .envs(env.iter().copied())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("loupe starts");
         app.process = Some(child);

@@ -13,6 +13,7 @@ mod http;
 mod immutability;
 mod journey;
 mod limits;
+mod log_secrets;
 mod migrations;
 mod provider;
 mod queue;

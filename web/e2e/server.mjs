@@ -26,8 +26,10 @@ async function freePort() {
 }
 
 export class Loupe {
-  static async start(args = []) {
+  /** `env` adds to the environment, e.g. a sign-in provider's `LOUPE_OIDC_*`. */
+  static async start(args = [], env = {}) {
     const loupe = new Loupe(await freePort(), mkdtempSync(join(tmpdir(), "loupe-e2e-")));
+    loupe.env = env;
     await loupe.start(args);
     return loupe;
   }
@@ -37,11 +39,12 @@ export class Loupe {
     this.dataDir = dataDir;
     this.url = `http://127.0.0.1:${port}`;
     this.log = [];
+    this.env = {};
   }
 
   async start(args = []) {
     this.process = spawn(loupeBinary(), ["--listen", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, ...args], {
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const keep = (chunk) => {

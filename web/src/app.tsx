@@ -1,18 +1,22 @@
 import { useEffect } from "preact/hooks";
+import { SignInPage } from "./auth/SignInPage";
+import { UserMenu } from "./auth/UserMenu";
+import { useSession } from "./auth/useSession";
 import { ConnectionBanner } from "./connection";
 import { HomePage } from "./pages/home";
 import { JobsPage } from "./pages/jobs";
 import { ResultPage } from "./pages/result";
-import { interceptLinks, useRoute } from "./router";
+import { type Route, interceptLinks, useRoute } from "./router";
 
 const TITLES = { home: "Loupe", jobs: "Jobs · Loupe", result: "Profile · Loupe", "not-found": "Not found · Loupe" };
 
 export function App() {
   const route = useRoute();
+  const session = useSession();
   useEffect(() => interceptLinks(), []);
   useEffect(() => {
-    document.title = TITLES[route.page];
-  }, [route]);
+    document.title = session.status === "signed-out" ? "Sign in · Loupe" : TITLES[route.page];
+  }, [route, session.status]);
   return (
     <>
       <a class="skip-link" href="#main">
@@ -35,22 +39,32 @@ export function App() {
           </a>
           <a href="/graphql">GraphiQL</a>
         </nav>
+        {session.status === "signed-in" && <UserMenu viewer={session.viewer} />}
       </header>
       <ConnectionBanner />
       <main id="main" tabIndex={-1}>
-        {route.page === "home" && <HomePage />}
-        {route.page === "jobs" && <JobsPage after={route.after} />}
-        {route.page === "result" && <ResultPage jobId={route.jobId} />}
-        {route.page === "not-found" && (
-          <section class="empty">
-            <h1>Page not found</h1>
-            <p>
-              Nothing lives at <code>{route.path}</code>. <a href="/">Upload a file</a> or see{" "}
-              <a href="/jobs">your jobs</a>.
-            </p>
-          </section>
-        )}
+        {session.status === "signed-out" && <SignInPage ended={session.ended} />}
+        {(session.status === "signed-in" || session.status === "unknown") && <Pages route={route} />}
       </main>
+    </>
+  );
+}
+
+function Pages({ route }: { route: Route }) {
+  return (
+    <>
+      {route.page === "home" && <HomePage />}
+      {route.page === "jobs" && <JobsPage after={route.after} />}
+      {route.page === "result" && <ResultPage jobId={route.jobId} />}
+      {route.page === "not-found" && (
+        <section class="empty">
+          <h1>Page not found</h1>
+          <p>
+            Nothing lives at <code>{route.path}</code>. <a href="/">Upload a file</a> or see{" "}
+            <a href="/jobs">your jobs</a>.
+          </p>
+        </section>
+      )}
     </>
   );
 }

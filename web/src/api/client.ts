@@ -1,5 +1,6 @@
 // The one door to `POST /graphql`: typed by the generated documents, every
 // failure turned into an ApiError with a stable code the UI can act on.
+import { announceSignedOut } from "../auth/session";
 import type { TypedDocumentString } from "../gql/graphql";
 import { graphqlUrl } from "./urls";
 
@@ -47,6 +48,7 @@ export async function request<TResult, TVariables>(
     throw new ApiError("SERVER", `The server answered ${response.status} ${response.statusText}.`);
   }
   const first = body.errors?.[0];
+  if (first?.extensions?.code === "UNAUTHENTICATED") announceSignedOut();
   if (first) throw new ApiError(first.extensions?.code ?? "INTERNAL", first.message);
   if (!response.ok || body.data == null) {
     throw new ApiError("SERVER", `The server answered ${response.status} ${response.statusText}.`);

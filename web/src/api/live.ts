@@ -5,6 +5,7 @@
 // misses the end of a job that finished while the socket was down.
 import { type Client, type ClientOptions, createClient } from "graphql-ws";
 import { type JobSummaryFragment, JobUpdatesDocument } from "../gql/graphql";
+import { announceSignedOut } from "../auth/session";
 import { ApiError } from "./client";
 import { websocketUrl } from "./urls";
 
@@ -26,6 +27,9 @@ export interface Live {
 }
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+
+/** The close code of a connection whose session or token does not hold. */
+const UNAUTHORIZED = 4401;
 
 /** How long a ping may go unanswered before the socket counts as dead. */
 const PONG_TIMEOUT_MS = 5_000;
@@ -78,7 +82,8 @@ export function createLive(options: LiveOptions = {}): Live {
     retryAttempts: Number.POSITIVE_INFINITY,
     // Every close is worth a retry: a restarting server, a proxy timeout and
     // a network change all end in a close the server did not choose.
-    shouldRetry: () => true,
+    // But not 4401: the session ended, and the app asks to sign in again.
+    shouldRetry: (event) => (event as CloseEvent | undefined)?.code !== UNAUTHORIZED,
     retryWait: (retries) => waitOrOnline((options.retryDelay ?? defaultRetryDelay)(retries)),
     on: {
       connecting: () => setState(everConnected ? "reconnecting" : "connecting"),
@@ -87,8 +92,9 @@ export function createLive(options: LiveOptions = {}): Live {
         activeSocket = socket as WebSocket;
         setState("connected");
       },
-      closed: () => {
+      closed: (event) => {
         clearTimeout(pongTimer);
+        if ((event as CloseEvent | undefined)?.code === UNAUTHORIZED) announceSignedOut();
         activeSocket = undefined;
         // With no watch open the lazy client just goes idle; with one it is
         // already retrying, and `connecting` reports that.

@@ -4,6 +4,12 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AuthenticatedBy =
+  | 'API_TOKEN'
+  /** No sign-in provider is configured: everyone is the local user. */
+  | 'LOCAL'
+  | 'SESSION';
+
 export type ColumnType =
   | 'BOOLEAN'
   | 'DATE'
@@ -105,6 +111,11 @@ export type DeleteUploadMutationVariables = Exact<{
 
 
 export type DeleteUploadMutation = { deleteUpload: string };
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { id: string, login: string, name: string | null, authenticatedBy: AuthenticatedBy } };
 
 export type JobResultQueryVariables = Exact<{
   id: string | number;
@@ -290,6 +301,16 @@ export const DeleteUploadDocument = new TypedDocumentString(`
   deleteUpload(id: $id)
 }
     `) as unknown as TypedDocumentString<DeleteUploadMutation, DeleteUploadMutationVariables>;
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    id
+    login
+    name
+    authenticatedBy
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
 export const JobResultDocument = new TypedDocumentString(`
     query JobResult($id: ID!) {
   job(id: $id) {

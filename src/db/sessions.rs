@@ -6,8 +6,12 @@ use super::schema::{sessions, users};
 use super::{Db, DbResult, Session, User, db_run};
 
 impl Db {
+    /// Stores a new session, and removes those past their absolute expiry
+    /// (idle ones go when they reach it too), so the table does not grow
+    /// with every sign-in.
     pub async fn insert_session(&self, session: &Session) -> DbResult<()> {
         db_run!(self, |conn| {
+            diesel::delete(sessions::table.filter(sessions::expires_at.le(session.created_at))).execute(conn).await?;
             diesel::insert_into(sessions::table).values(session).execute(conn).await?;
             Ok(())
         })

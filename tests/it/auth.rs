@@ -189,6 +189,10 @@ async fn sessions_expire(backend: Backend) {
     }
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(error_code(&app.graphql_as(&session, VIEWER, json!({})).await), "UNAUTHENTICATED");
+    // The next sign-in clears sessions past their expiry away.
+    assert_eq!(app.count_rows("sessions").await, 1);
+    app.sign_in("bob").await;
+    assert_eq!(app.count_rows("sessions").await, 1);
 }
 
 async fn sessions_and_tokens_survive_a_restart(backend: Backend) {

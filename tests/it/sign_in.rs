@@ -70,6 +70,20 @@ async fn signs_in_through_a_real_provider(backend: Backend) {
     assert_eq!(app.count_rows("login_attempts").await, 0, "every attempt was used up");
 }
 
+/// A provider that rotates its signing key after Loupe fetched its keys:
+/// the next ID token's signature fails against the cached keys, Loupe
+/// refetches them once, and the sign-in goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_signing_key_is_fetched() {
+    let provider = TestProvider::start();
+    let app = TestApp::start_with_providers(Backend::Sqlite, &[], vec![provider.config()]).await;
+    let browser = Browser::new();
+    let authorization = browser.start_sign_in(&app.url, "/").await;
+    provider.tamper("rotate").await;
+    let callback = browser.through_provider(&authorization, "alice").await;
+    assert!(session_cookie(&browser.get(&callback).await).is_some(), "signed in with the rotated key");
+}
+
 /// A callback whose state is not the one this browser started with, or
 /// that was already used (with its code, or its code with a fresh state).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

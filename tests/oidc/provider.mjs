@@ -10,7 +10,9 @@
 // For the refusal tests, `POST /__test/tamper?mode=<mode>` makes the next
 // token response carry a doctored ID token: `wrong-audience` and `expired`
 // are signed with the provider's own key, `wrong-key` with a key that is
-// not in its JWKS (under the same key id).
+// not in its JWKS (under the same key id). `rotate` is no forgery: from then
+// on the provider signs with a new key, which its JWKS publishes too, as a
+// provider rotating its keys does.
 import { createServer } from "node:http";
 import Provider from "oidc-provider";
 import * as jose from "jose";
@@ -65,13 +67,28 @@ const loupeCallback = /^http:\/\/127\.0\.0\.1:\d+\/auth\/callback\/[a-z0-9_-]+$/
 provider.Client.prototype.redirectUriAllowed = (uri) => loupeCallback.test(uri);
 
 let tamper = null;
+let rotated = null;
 provider.use(async (ctx, next) => {
   if (ctx.path === "/__test/tamper" && ctx.method === "POST") {
-    tamper = ctx.query.mode;
+    if (ctx.query.mode === "rotate") {
+      const { publicKey, privateKey: key } = await jose.generateKeyPair("RS256", { extractable: true });
+      const jwk = { ...(await jose.exportJWK(publicKey)), kid: "rotated-key", alg: "RS256", use: "sig" };
+      rotated = { key, jwk };
+    } else {
+      tamper = ctx.query.mode;
+    }
     ctx.status = 204;
     return;
   }
   await next();
+  if (ctx.path === "/jwks" && rotated && ctx.body && ctx.body.keys) {
+    ctx.body = { keys: [...ctx.body.keys, rotated.jwk] };
+  }
+  if (ctx.path === "/token" && rotated && !tamper && ctx.body && ctx.body.id_token) {
+    const claims = jose.decodeJwt(ctx.body.id_token);
+    const header = { alg: "RS256", kid: rotated.jwk.kid };
+    ctx.body = { ...ctx.body, id_token: await new jose.SignJWT(claims).setProtectedHeader(header).sign(rotated.key) };
+  }
   if (ctx.path === "/token" && tamper && ctx.body && ctx.body.id_token) {
     const mode = tamper;
     tamper = null;

@@ -33,6 +33,7 @@ CREATE TABLE sessions (
 );
 
 CREATE INDEX sessions_user_id ON sessions (user_id);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
 
 -- A script's credential, sent as `Authorization: Bearer`. Only the SHA-256
 -- of its secret is stored; the secret is shown once, at creation.

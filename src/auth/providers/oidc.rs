@@ -16,8 +16,8 @@ use super::{Authorization, Identity, ProviderError, ProviderHttp};
 use crate::config::ProviderConfig;
 
 /// A signature that fails against the cached keys refetches them (the
-/// provider may have rotated its keys), at most this often: forged tokens
-/// must not make Loupe hammer the provider.
+/// provider may have rotated its keys), but at most once in this long:
+/// forged tokens must not make Loupe hammer the provider.
 const MIN_REFRESH: Duration = Duration::from_secs(30);
 
 pub struct Oidc {
@@ -27,7 +27,14 @@ pub struct Oidc {
     http: ProviderHttp,
     /// Discovery (with the JWKS), fetched at the first sign-in, so a
     /// provider that is down at start does not stop Loupe.
-    metadata: Mutex<Option<(CoreProviderMetadata, Instant)>>,
+    metadata: Mutex<Cached>,
+}
+
+#[derive(Default)]
+struct Cached {
+    metadata: Option<CoreProviderMetadata>,
+    /// When a failed signature last refetched the keys.
+    refreshed: Option<Instant>,
 }
 
 impl Oidc {
@@ -37,7 +44,7 @@ impl Oidc {
             client_id: ClientId::new(config.client_id.clone()),
             client_secret: ClientSecret::new(config.client_secret.clone()),
             http,
-            metadata: Mutex::new(None),
+            metadata: Mutex::new(Cached::default()),
         }
     }
 
@@ -120,11 +127,12 @@ impl Oidc {
     }
 
     /// The provider's metadata and keys: cached, or discovered when there
-    /// are none yet or `refresh` asks (and the last fetch is not too recent).
+    /// are none yet or `refresh` asks (unless a refresh was just done).
     async fn metadata(&self, refresh: bool) -> Result<CoreProviderMetadata, ProviderError> {
         let mut cached = self.metadata.lock().await;
-        if let Some((metadata, fetched)) = cached.as_ref()
-            && (!refresh || fetched.elapsed() < MIN_REFRESH)
+        let recently = cached.refreshed.is_some_and(|at| at.elapsed() < MIN_REFRESH);
+        if let Some(metadata) = &cached.metadata
+            && (!refresh || recently)
         {
             return Ok(metadata.clone());
         }
@@ -132,7 +140,10 @@ impl Oidc {
         let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| ProviderError::Unavailable(format!("discovery at {} failed: {e}", self.issuer)))?;
-        *cached = Some((metadata.clone(), Instant::now()));
+        cached.metadata = Some(metadata.clone());
+        if refresh {
+            cached.refreshed = Some(Instant::now());
+        }
         Ok(metadata)
     }
 }

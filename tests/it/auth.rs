@@ -166,19 +166,19 @@ async fn sign_out_ends_the_session_everywhere(backend: Backend) {
 
 async fn sessions_expire(backend: Backend) {
     // Idle: a session unused for longer than the idle limit is over.
-    let app = TestApp::start_signed_in(backend, &["--session-idle-secs", "1"]).await;
+    let app = TestApp::start_signed_in(backend, &["--session-idle-secs", "2"]).await;
     let alice = app.sign_in("alice").await;
     assert_eq!(app.graphql_as(&alice, VIEWER, json!({})).await["data"]["viewer"]["login"], "alice");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(error_code(&app.graphql_as(&alice, VIEWER, json!({})).await), "UNAUTHENTICATED");
 
     // Absolute: however active, a session ends at its maximum age, and the
     // cookie says so to the browser.
-    let app = TestApp::start_signed_in(backend, &["--session-max-secs", "2"]).await;
+    let app = TestApp::start_signed_in(backend, &["--session-max-secs", "4"]).await;
     let user = app.app().db.upsert_identity(&loupe::auth::local_user()).await.unwrap();
     let set_cookie = app.app().auth.start_session(&user).await.unwrap();
     let set_cookie = set_cookie.to_str().unwrap();
-    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2"] {
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=4"] {
         assert!(set_cookie.contains(attribute), "{attribute} in {set_cookie}");
     }
     assert!(!set_cookie.contains("Secure"), "plain HTTP: {set_cookie}");
@@ -187,7 +187,7 @@ async fn sessions_expire(backend: Backend) {
         assert_eq!(app.graphql_as(&session, VIEWER, json!({})).await["data"]["viewer"]["login"], "local");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     assert_eq!(error_code(&app.graphql_as(&session, VIEWER, json!({})).await), "UNAUTHENTICATED");
     // The next sign-in clears sessions past their expiry away.
     assert_eq!(app.count_rows("sessions").await, 1);

@@ -17,6 +17,7 @@ on_both_backends!(
     sign_out_ends_the_session_everywhere,
     sessions_expire,
     sessions_and_tokens_survive_a_restart,
+    a_revocation_on_another_instance_closes_sockets_within_the_recheck,
 );
 
 const VIEWER: &str = "{ viewer { id login name email authenticatedBy } }";
@@ -204,6 +205,35 @@ async fn sessions_and_tokens_survive_a_restart(backend: Backend) {
     for caller in [alice, token] {
         assert_eq!(app.graphql_as(&caller, VIEWER, json!({})).await["data"]["viewer"]["login"], "alice");
     }
+}
+
+async fn a_revocation_on_another_instance_closes_sockets_within_the_recheck(backend: Backend) {
+    let mut app = TestApp::start_signed_in(backend, &["--worker-concurrency", "0"]).await;
+    let alice = app.sign_in("alice").await;
+    app.caller = alice.clone();
+    let ticket = app.request_upload("a.csv", Some("text/csv"), 4).await;
+    assert_eq!(app.put(&ticket, &ticket.url, b"a\n1\n".to_vec()).await, 200);
+    let job = app.confirm(&ticket.upload_id).await["data"]["confirmUpload"]["id"].as_str().unwrap().to_owned();
+    let created = app.ok(CREATE_TOKEN, json!({ "input": { "name": "watcher" } })).await;
+    let secret = created["createApiToken"]["secret"].as_str().unwrap().to_owned();
+    let token_id = created["createApiToken"]["token"]["id"].as_str().unwrap().to_owned();
+
+    // The socket is on a sibling that re-checks every second; the token is
+    // revoked on the first instance, which cannot tell the sibling.
+    let sibling = app.start_sibling(&["--worker-concurrency", "0", "--auth-recheck-secs", "1"]).await;
+    let url = format!("ws://{}/graphql/ws", sibling.local_addr);
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    init(&mut socket, json!({ "token": secret })).await.unwrap();
+    subscribe(&mut socket, &job).await;
+
+    let revoke = "mutation($id: ID!) { revokeApiToken(id: $id) }";
+    app.ok(revoke, json!({ "id": token_id })).await;
+    let revoked_at = std::time::Instant::now();
+    assert_eq!(close_code(&mut socket).await, 4401);
+    assert!(revoked_at.elapsed() < Duration::from_secs(5), "closed within the re-check: {:?}", revoked_at.elapsed());
+    sibling.shutdown().await.unwrap();
 }
 
 /// Behind an HTTPS public URL the cookie is `Secure` with the `__Host-` prefix.

@@ -212,7 +212,12 @@ async fn serve(
                         None => close(code, reason),
                     }
                 }
-                None => break,
+                // The legacy protocol refuses with a `connection_error`
+                // message and ends; the close code says why all the same.
+                None => match *refusal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+                    Some(refused) => close(UNAUTHORIZED, refused.into()),
+                    None => break,
+                },
             },
             established = &mut credential, if waiting_for_credential => {
                 waiting_for_credential = false;

@@ -47,9 +47,12 @@ async fn sign_in_is_required_once_a_provider_is_configured(backend: Backend) {
     let same = app.graphql_as(&again, VIEWER, json!({})).await;
     assert_eq!(same["data"]["viewer"]["id"], viewer["data"]["viewer"]["id"]);
 
-    // A websocket without a credential is refused at connection_init.
-    let mut socket = app.open_socket_as(&Caller::Anonymous, Protocol::TransportWs, &[]).await.unwrap();
-    assert_eq!(init(&mut socket, json!({})).await, Err(4401));
+    // A websocket without a credential is refused at connection_init, in
+    // either protocol.
+    for protocol in [Protocol::TransportWs, Protocol::Legacy] {
+        let mut socket = app.open_socket_as(&Caller::Anonymous, protocol, &[]).await.unwrap();
+        assert_eq!(init(&mut socket, json!({})).await, Err(4401));
+    }
 }
 
 async fn without_a_provider_everyone_is_the_local_user(backend: Backend) {

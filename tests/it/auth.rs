@@ -357,3 +357,30 @@ async fn next(socket: &mut Socket) -> Message {
         .expect("the socket is open")
         .expect("a websocket message")
 }
+
+/// With no provider, Loupe refuses to listen beyond loopback and says what
+/// to configure, unless told the network is trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_provider_beyond_loopback_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_loupe"))
+        .args(["--listen", "0.0.0.0:0", "--data-dir"])
+        .arg(&data)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    for hint in ["LOUPE_OIDC_<NAME>_ISSUER", "LOUPE_GITHUB_CLIENT_ID", "--insecure-single-user"] {
+        assert!(said.contains(hint), "{hint} in {said}");
+    }
+
+    let trusted = dir.path().join("trusted");
+    let database = trusted.join("loupe.sqlite3");
+    let (trusted, database) = (trusted.to_str().unwrap(), database.to_str().unwrap());
+    let args = ["--listen", "0.0.0.0:0", "--insecure-single-user", "--data-dir", trusted, "--database-url", database];
+    let config = loupe::config::Config::from_args(args).unwrap();
+    let server = loupe::app::start(config).await.expect("starts when forced");
+    server.shutdown().await.unwrap();
+}

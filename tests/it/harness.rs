@@ -107,6 +107,12 @@ impl TestApp {
 
     /// Starts with extra command-line settings, e.g. `["--upload-url-ttl-secs", "1"]`.
     pub async fn start_with(backend: Backend, extra_args: &[&str]) -> TestApp {
+        TestApp::start_after(backend, extra_args, |_| {}).await
+    }
+
+    /// Like [`TestApp::start_with`], with `setup` run on the data directory
+    /// (which does not exist yet) before Loupe starts.
+    pub async fn start_after(backend: Backend, extra_args: &[&str], setup: impl FnOnce(&std::path::Path)) -> TestApp {
         // Server logs show with a failing test's output; RUST_LOG=debug for more.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
@@ -115,6 +121,7 @@ impl TestApp {
             .with_test_writer()
             .try_init();
         let mut app = TestApp::prepare(backend, extra_args, String::new()).await;
+        setup(&app.data_dir);
         app.boot().await;
         app
     }

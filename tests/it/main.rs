@@ -19,4 +19,5 @@ mod schema;
 mod shutdown;
 mod sites;
 mod storage;
+mod store;
 mod web;

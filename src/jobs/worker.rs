@@ -34,12 +34,19 @@ pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(%worker_id, concurrency, "worker started");
     let slots = Arc::new(Semaphore::new(concurrency));
     let mut running = JoinSet::new();
+    let mut exhausted_checked: Option<Instant> = None;
     loop {
         while running.try_join_next().is_some() {}
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => match slot { Ok(slot) => slot, Err(_) => break },
             _ = shutdown.changed() => break,
         };
+        // Leases run out in seconds; looking for exhausted ones on every
+        // claim would add a write per job under load.
+        if exhausted_checked.is_none_or(|checked| checked.elapsed() >= app.config.job_poll_interval()) {
+            fail_exhausted(&app).await;
+            exhausted_checked = Some(Instant::now());
+        }
         match claim(&app, &worker_id).await {
             Some(job) => {
                 running.spawn(run_job(app.clone(), worker_id.clone(), job, slot, shutdown.clone()));
@@ -65,13 +72,16 @@ fn lease_until(app: &App) -> NaiveDateTime {
     now() + app.config.job_lease()
 }
 
-async fn claim(app: &App, worker_id: &str) -> Option<Job> {
+async fn fail_exhausted(app: &App) {
     let exhausted =
         app.db.fail_exhausted_jobs(now(), "the worker running this job stopped responding on its last attempt").await;
     match exhausted {
         Ok(jobs) => jobs.into_iter().for_each(|job| app.hub.publish(job)),
         Err(err) => tracing::error!(error = %err, "failing exhausted jobs"),
     }
+}
+
+async fn claim(app: &App, worker_id: &str) -> Option<Job> {
     let claim = Claim { worker_id, now: now(), lease_until: lease_until(app) };
     match app.db.claim_job(&claim).await {
         Ok(Some(job)) => {

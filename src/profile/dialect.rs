@@ -1,7 +1,9 @@
 //! Content-based detection of format, delimiter, quote, header and line
 //! endings from the first bytes of the (decompressed) stream.
 
-use csv_core::{ReadRecordResult, ReaderBuilder};
+use std::cell::RefCell;
+
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::encoding::{self, Encoding};
@@ -81,10 +83,37 @@ fn line_ending(text: &[u8]) -> LineEnding {
     }
 }
 
+/// Runs `f` with a csv-core reader for the dialect. Building one computes
+/// its DFA, which costs more than sniffing a small file, so built ones are
+/// kept per thread and dialect (the sniffer tries a handful; a few more for
+/// delimiters users force), and reset for reuse. (csv-core's `Clone` of a
+/// built reader drops part of its DFA, so they are not copied.)
+fn with_reader<T>(delim: u8, quote: u8, f: impl FnOnce(&mut Reader) -> T) -> T {
+    thread_local! {
+        static BUILT: RefCell<Vec<((u8, u8), Reader)>> = const { RefCell::new(Vec::new()) };
+    }
+    let kept = BUILT.with_borrow_mut(|built| {
+        let i = built.iter().position(|(dialect, _)| *dialect == (delim, quote))?;
+        Some(built.swap_remove(i).1)
+    });
+    let mut reader = kept.unwrap_or_else(|| ReaderBuilder::new().delimiter(delim).quote(quote).build());
+    reader.reset();
+    let out = f(&mut reader);
+    BUILT.with_borrow_mut(|built| {
+        if built.len() < 32 {
+            built.push(((delim, quote), reader));
+        }
+    });
+    out
+}
+
 /// Parses up to `max` records. With `complete == false` a trailing record
 /// without its terminator is dropped, since it may be cut off.
 pub fn parse_records(text: &[u8], delim: u8, quote: u8, max: usize, complete: bool) -> Vec<Vec<String>> {
-    let mut rdr = ReaderBuilder::new().delimiter(delim).quote(quote).build();
+    with_reader(delim, quote, |rdr| parse_with(rdr, text, max, complete))
+}
+
+fn parse_with(rdr: &mut Reader, text: &[u8], max: usize, complete: bool) -> Vec<Vec<String>> {
     let mut out = vec![0u8; 4096];
     let mut ends = vec![0usize; 64];
     let mut records = Vec::new();

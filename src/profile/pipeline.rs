@@ -201,6 +201,13 @@ fn keep_spare(spare: &mut Vec<Vec<u8>>, buf: Vec<u8>) {
     }
 }
 
+/// Looked up once: the standard library reads cgroup files on every call,
+/// which costs more than profiling a small file.
+fn available_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 fn internal(msg: String) -> ProfileError {
     ProfileError::new(ErrorKind::Internal, None, msg)
 }
@@ -244,8 +251,7 @@ impl Pipeline {
                 ))),
             ),
         };
-        let threads =
-            if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
+        let threads = if opts.threads == 0 { available_cores() } else { opts.threads };
         Pipeline {
             dialect,
             framer,

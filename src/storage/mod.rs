@@ -154,11 +154,10 @@ impl Storage {
         })
     }
 
-    /// The object's size and version (its ETag, or for the embedded store
-    /// a fingerprint of its file), or None when there is no such object.
+    /// The object's size and ETag, or None when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectHead>, StorageError> {
         if let Some(folder) = &self.local_folder {
-            return source::local_head(folder, key);
+            return source::local_head(folder, key).await;
         }
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(head) => Ok(Some(ObjectHead {
@@ -175,12 +174,8 @@ impl Storage {
     /// version.
     pub async fn open(&self, key: &str, etag: Option<&str>) -> Result<ObjectSource, StorageError> {
         if let Some(folder) = &self.local_folder {
-            return ObjectSource::open_file(folder, key, etag);
+            return ObjectSource::open_file(folder, key, etag).await;
         }
-        // An instance serving the embedded store recorded its file's
-        // fingerprint, which means nothing to S3; an instance reading that
-        // store as external S3 relies on its write-once upload URLs instead.
-        let etag = etag.filter(|etag| !source::is_fingerprint(etag));
         Ok(ObjectSource::stream(self.read(key, etag).await?))
     }
 

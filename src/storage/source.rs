@@ -5,12 +5,13 @@
 //! task that gathers the SDK's small chunks into large blocks, so the
 //! thread boundary is crossed once per block rather than once per chunk.
 
-use std::io::{self, Read};
-use std::path::{Component, Path, PathBuf};
+use std::io::{self, Read, Seek};
+use std::path::Path;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 
+use super::embedded::{Stored, describe, describe_recorded, object_path};
 use super::{ObjectHead, ObjectReader, StorageError};
 
 /// Bytes gathered before a block of a streamed object crosses to the reader.
@@ -25,20 +26,12 @@ pub enum ObjectSource {
 }
 
 impl ObjectSource {
-    /// Opens `key` under the embedded store's bucket folder; with `version`,
-    /// only while the file is still the one [`local_head`] described.
-    pub(super) fn open_file(folder: &Path, key: &str, version: Option<&str>) -> Result<ObjectSource, StorageError> {
-        // Opening a local file takes microseconds; a blocking-pool hop would cost more.
-        let file = match std::fs::File::open(object_path(folder, key)?) {
-            Ok(file) => file,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(StorageError::Missing(key.to_owned())),
-            Err(err) => return Err(StorageError::Request(format!("opening object {key}: {err}"))),
-        };
-        if let Some(version) = version {
-            let meta = file.metadata().map_err(|e| StorageError::Request(format!("looking up object {key}: {e}")))?;
-            if fingerprint(&meta) != version {
-                return Err(StorageError::Changed(key.to_owned()));
-            }
+    /// Opens `key` under the embedded store's bucket folder; with `etag`,
+    /// only while the object still has that ETag.
+    pub(super) async fn open_file(folder: &Path, key: &str, etag: Option<&str>) -> Result<ObjectSource, StorageError> {
+        let (file, stored) = open_local(folder, key).await?.ok_or_else(|| StorageError::Missing(key.to_owned()))?;
+        if etag.is_some_and(|etag| etag != stored.quoted_etag()) {
+            return Err(StorageError::Changed(key.to_owned()));
         }
         Ok(ObjectSource::File(file))
     }
@@ -74,42 +67,40 @@ impl ObjectSource {
     }
 }
 
-/// The size and version of an object of the embedded store, or None when
-/// there is none. The store writes an object under a temporary name and
-/// renames it when complete, so a file at the key's path is always a whole
-/// object.
-pub(super) fn local_head(folder: &Path, key: &str) -> Result<Option<ObjectHead>, StorageError> {
-    match std::fs::metadata(object_path(folder, key)?) {
-        Ok(meta) if meta.is_file() => Ok(Some(ObjectHead { size: meta.len(), etag: Some(fingerprint(&meta)) })),
-        Ok(_) => Ok(None),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(StorageError::Request(format!("looking up object {key}: {err}"))),
+/// The size and ETag of an object of the embedded store, or None when there
+/// is none. A file at the key's path is always a whole object: the store
+/// gives it its name once it is complete.
+pub(super) async fn local_head(folder: &Path, key: &str) -> Result<Option<ObjectHead>, StorageError> {
+    let object = open_local(folder, key).await?;
+    Ok(object.map(|(_, stored)| ObjectHead { size: stored.size, etag: Some(stored.quoted_etag()) }))
+}
+
+/// Opens an object of the embedded store and describes that very file, so a
+/// replacement in between cannot mix two versions.
+async fn open_local(folder: &Path, key: &str) -> Result<Option<(std::fs::File, Stored)>, StorageError> {
+    let failed = |err: io::Error| StorageError::Request(format!("opening object {key}: {err}"));
+    let path = object_path(folder, key).ok_or_else(|| StorageError::Request(format!("invalid object key {key:?}")))?;
+    // Opening a local file and reading its attributes take microseconds; a
+    // blocking-pool hop would cost more.
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if matches!(err.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => return Ok(None),
+        Err(err) => return Err(failed(err)),
+    };
+    if file.metadata().map_err(failed)?.is_dir() {
+        return Ok(None);
     }
-}
-
-/// Stands in for an ETag: the store's ETag is an MD5 it computes by reading
-/// the whole file on every HEAD, a second pass over each upload. Any write
-/// replaces the file (a new modification time) or changes its size, so
-/// size and modification time tell a confirmed object from a replaced one.
-fn fingerprint(meta: &std::fs::Metadata) -> String {
-    let modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
-    format!("{FINGERPRINT_PREFIX}{}-{}", meta.len(), modified.as_nanos())
-}
-
-const FINGERPRINT_PREFIX: &str = "local-";
-
-/// Whether a recorded version is a [`fingerprint`] rather than an S3 ETag
-/// (which is quoted).
-pub(super) fn is_fingerprint(version: &str) -> bool {
-    version.starts_with(FINGERPRINT_PREFIX)
-}
-
-fn object_path(folder: &Path, key: &str) -> Result<PathBuf, StorageError> {
-    // Keys are chosen by Loupe, but a path must never leave the folder.
-    if !Path::new(key).components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err(StorageError::Request(format!("invalid object key {key:?}")));
+    if let Some(stored) = describe_recorded(&file).map_err(failed)? {
+        return Ok(Some((file, stored)));
     }
-    Ok(folder.join(key))
+    // An object whose ETag was never recorded is read once to compute it.
+    let described = tokio::task::spawn_blocking(move || {
+        let stored = describe(&mut file)?;
+        file.rewind()?;
+        Ok::<_, io::Error>((file, stored))
+    });
+    let (file, stored) = described.await.map_err(|e| failed(io::Error::other(e))).and_then(|r| r.map_err(failed))?;
+    Ok(Some((file, stored)))
 }
 
 impl Read for ObjectSource {

@@ -151,8 +151,13 @@ impl TestApp {
 
     /// Starts with extra command-line settings, e.g. `["--upload-url-ttl-secs", "1"]`.
     pub async fn start_with(backend: Backend, extra_args: &[&str]) -> TestApp {
-        // Server logs show with a failing test's output; RUST_LOG=debug for more.
-        TestApp::start_with_providers(backend, extra_args, vec![]).await
+        TestApp::start_after(backend, extra_args, |_| {}).await
+    }
+
+    /// Like [`TestApp::start_with`], with `setup` run on the data directory
+    /// (which does not exist yet) before Loupe starts.
+    pub async fn start_after(backend: Backend, extra_args: &[&str], setup: impl FnOnce(&std::path::Path)) -> TestApp {
+        TestApp::start_configured(backend, extra_args, vec![], setup).await
     }
 
     /// Starts requiring sign-in (a provider configured), with extra settings.
@@ -165,6 +170,16 @@ impl TestApp {
         extra_args: &[&str],
         providers: Vec<ProviderConfig>,
     ) -> TestApp {
+        TestApp::start_configured(backend, extra_args, providers, |_| {}).await
+    }
+
+    async fn start_configured(
+        backend: Backend,
+        extra_args: &[&str],
+        providers: Vec<ProviderConfig>,
+        setup: impl FnOnce(&std::path::Path),
+    ) -> TestApp {
+        // Server logs show with a failing test's output; RUST_LOG=debug for more.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,loupe=info".into()),
@@ -173,6 +188,7 @@ impl TestApp {
             .try_init();
         let mut app = TestApp::prepare(backend, extra_args, String::new()).await;
         app.providers = providers;
+        setup(&app.data_dir);
         app.boot().await;
         app
     }

@@ -24,4 +24,5 @@ mod shutdown;
 mod sign_in;
 mod sites;
 mod storage;
+mod store;
 mod web;

@@ -1,11 +1,11 @@
-//! The embedded S3-compatible store: s3s serving a folder of the data
-//! directory (one sub-folder per bucket) on the API's own listener, under
-//! `/{bucket}/…`. Same origin as the web app, so browsers need no CORS; full
-//! SigV4 checks, so presigned URLs are enforced exactly as by a real S3.
-//! Conditional writes too: s3s-fs refuses a PUT with `If-None-Match: *` onto
-//! an existing object, and PUTs to one key are taken one at a time (a second
-//! while one is under way answers 409, as S3 does), so two uses of one
-//! upload URL cannot both pass that check.
+//! The embedded S3-compatible store: Loupe's own [`folder`] of the data
+//! directory behind s3s (the S3 protocol: routing, XML, SigV4) on the API's
+//! own listener, under `/{bucket}/…`. Same origin as the web app, so
+//! browsers need no CORS; full SigV4 checks, so presigned URLs are enforced
+//! exactly as by a real S3. Conditional writes too: a PUT with
+//! `If-None-Match: *` onto an existing object answers 412, and PUTs to one
+//! key are taken one at a time (a second while one is under way answers 409,
+//! as S3 does), so two uses of one upload URL cannot both pass that check.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,12 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use s3s::auth::SimpleAuth;
+
+mod files;
+mod folder;
+mod integrity;
+
+pub use files::{Stored, describe, describe_recorded, object_path};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
 /// Keys for the embedded store, generated once per data directory and kept
@@ -46,10 +52,9 @@ impl EmbeddedStore {
     /// PUTs larger than `max_put_bytes` are refused before a byte is written.
     pub fn open(data_dir: &Path, bucket: &str, max_put_bytes: u64) -> std::io::Result<(Self, EmbeddedCredentials)> {
         let root = data_dir.join("objects");
-        std::fs::create_dir_all(root.join(bucket))?;
+        let folder = folder::Folder::open(&root, bucket)?;
         let credentials = load_or_create_credentials(&data_dir.join("embedded-s3.credentials"))?;
-        let fs = s3s_fs::FileSystem::new(&root).map_err(|e| std::io::Error::other(format!("{e:?}")))?;
-        let mut builder = S3ServiceBuilder::new(fs);
+        let mut builder = S3ServiceBuilder::new(folder);
         builder.set_auth(SimpleAuth::from_single(
             credentials.access_key_id.clone(),
             credentials.secret_access_key.clone(),

@@ -68,7 +68,7 @@ TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 class Server:
     """A release `loupe` on a free port with its own data dir (and database)."""
 
-    def __init__(self, postgres, worker_concurrency=2, store=None):
+    def __init__(self, postgres, worker_concurrency=2, store=None, max_websockets=None):
         self.dir = tempfile.mkdtemp(prefix="loupe-bench-")
         # With another server as its external S3 service, objects live there.
         self.objects = os.path.join((store or self).dir, "objects", "loupe")
@@ -76,6 +76,8 @@ class Server:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         env = dict(os.environ, RUST_LOG="warn")
+        if max_websockets:
+            env["LOUPE_MAX_WEBSOCKETS"] = str(max_websockets)
         self.db = None
         if postgres:
             self.db = f"loupe_bench_{uuid.uuid4().hex[:12]}"
@@ -359,7 +361,8 @@ def small_files(server, clients, journeys):
 async def idle_subscriptions(postgres, n):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 1024)), hard))
-    server = Server(postgres, worker_concurrency=0)
+    # Room for the setup's own sockets, which may still be closing.
+    server = Server(postgres, worker_concurrency=0, max_websockets=n + 100)
     try:
         client = Client(server)
         body = one_kilobyte_csv()

@@ -23,8 +23,21 @@ use crate::storage::{S3Settings, Storage};
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Everything a request or a job needs. Cheap to clone.
+/// Everything a request, a job or a subscription reaches. Cloned into
+/// every one of them, so it is one shared allocation: a clone is a
+/// reference count, not copies of URLs, names and keys.
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<Parts>);
+
+impl std::ops::Deref for App {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+pub struct Parts {
     pub config: Arc<Config>,
     pub db: Db,
     pub storage: Storage,
@@ -110,7 +123,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     };
 
     let auth = auth::Auth::new(&config, &public_url, db.clone(), local_user);
-    let app = App {
+    let app = App(Arc::new(Parts {
         config: Arc::new(config),
         db,
         storage,
@@ -118,7 +131,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         auth,
         wake: Arc::new(Notify::new()),
         ready: Arc::new(AtomicBool::new(false)),
-    };
+    }));
     let (stop, stopped) = watch::channel(false);
     let sites = Sites::new(&public_url, local_addr, &app.config.allowed_hosts, &app.config.allowed_origins);
     let (sockets, sockets_closed) = Sockets::new(stopped.clone(), app.config.max_websockets);

@@ -169,14 +169,14 @@ impl Auth {
                     Ok(gone) if gone == *credential => return,
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        if !self.holds(credential).await {
+                        if !Box::pin(self.holds(credential)).await {
                             return;
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => {}
                 },
                 _ = recheck.tick() => {
-                    if !self.holds(credential).await {
+                    if !Box::pin(self.holds(credential)).await {
                         return;
                     }
                 }
@@ -186,6 +186,8 @@ impl Auth {
 
     /// Whether the credential is still good. A database failure keeps it:
     /// an outage should not close every socket, and the next check decides.
+    /// Boxed where it is awaited: the queries' futures take kilobytes, and
+    /// every open websocket waits in [`Auth::until_revoked`].
     async fn holds(&self, credential: &Credential) -> bool {
         let now = now();
         let held = match credential {

@@ -16,12 +16,12 @@ use super::GraphqlState;
 use crate::auth::{Auth, Authenticated, Credential, Viewer};
 use crate::graphql::{LoupeSchema, OverWebSocket};
 
-/// Subscriptions are most connections and mostly idle; a 4 KiB read buffer
-/// (tungstenite's default is 128 KiB) keeps one that receives a burst from
-/// holding on to more. Client messages are small, and a larger one still
-/// arrives, in more reads. `benches/idle_subscriptions.rs` measures the
+/// Subscriptions are most connections and mostly idle; a 1 KiB read buffer
+/// (tungstenite's default is 128 KiB, allocated per connection) keeps one
+/// from holding more than its messages need. Client messages are small (a
+/// subscribe is a few hundred bytes); a larger one makes room for itself. `benches/idle_subscriptions.rs` measures the
 /// memory per idle subscription.
-const READ_BUFFER_BYTES: usize = 4096;
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// The open websockets. Axum's graceful shutdown does not see upgraded
 /// connections, so each socket holds a clone of this: on shutdown it sends
@@ -221,7 +221,10 @@ async fn serve(
             },
             established = &mut credential, if waiting_for_credential => {
                 waiting_for_credential = false;
-                if let Ok(credential) = established {
+                // The local user is never revoked: no watch to keep.
+                if let Ok(credential) = established
+                    && credential != Credential::Local
+                {
                     let auth = auth.clone();
                     revoked = Box::pin(async move { auth.until_revoked(&credential).await });
                 }

@@ -56,10 +56,10 @@ async fn next(mut watch: Watch) -> Option<(Job, Watch)> {
     loop {
         let candidate = match tokio::time::timeout(watch.reread_every, watch.events.recv()).await {
             Ok(Ok(job)) => Some(Job::clone(&job)),
-            Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) => watch.reread().await,
+            Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) => Box::pin(watch.reread()).await,
             // Half the interval: subscribers' timers drift apart, and the job is still
             // re-read at least once per interval whichever of them wakes first.
-            Err(_) if watch.events.claim_reread(watch.reread_every / 2) => match watch.reread().await {
+            Err(_) if watch.events.claim_reread(watch.reread_every / 2) => match Box::pin(watch.reread()).await {
                 Some(job) => {
                     watch.app.hub.publish(job.clone());
                     Some(job)
@@ -87,7 +87,9 @@ async fn next(mut watch: Watch) -> Option<(Job, Watch)> {
 
 impl Watch {
     /// The stored row; None when it vanished (which ends the watch) or the
-    /// database is briefly unreachable (the next re-read tries again).
+    /// database is briefly unreachable (the next re-read tries again). Boxed
+    /// where it is awaited: a query's future takes kilobytes, and a watch
+    /// spends its life waiting for events, not reading.
     async fn reread(&mut self) -> Option<Job> {
         match self.app.db.find_job(&self.owner_id, &self.current.id).await {
             Ok(Some(job)) => Some(job),

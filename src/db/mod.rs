@@ -20,7 +20,7 @@ use std::path::Path;
 
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
@@ -116,6 +116,11 @@ impl Db {
                 }
                 let mut config = ManagerConfig::<SqliteConn>::default();
                 config.custom_setup = Box::new(|url| connect_sqlite(url.to_owned()).boxed());
+                // The default runs `SELECT 1` on every checkout (a blocking-pool
+                // hop per query) to find dead connections; a SQLite file's
+                // never dies. PostgreSQL's keeps the check: a restarted server
+                // leaves connections that only a query reveals.
+                config.recycling_method = RecyclingMethod::Fast;
                 let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
                 Pool::Sqlite(DeadPool::builder(manager).max_size(pool_size.max(1)).build().map_err(pool_error)?)
             }

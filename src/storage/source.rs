@@ -5,13 +5,13 @@
 //! task that gathers the SDK's small chunks into large blocks, so the
 //! thread boundary is crossed once per block rather than once per chunk.
 
-use std::io::{self, Read, Seek};
+use std::io::{self, Read};
 use std::path::Path;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 
-use super::embedded::{Stored, describe, describe_recorded, object_path};
+use super::embedded::{Stored, describe, object_path, open};
 use super::{ObjectHead, ObjectReader, StorageError};
 
 /// Bytes gathered before a block of a streamed object crosses to the reader.
@@ -75,30 +75,18 @@ pub(super) async fn local_head(folder: &Path, key: &str) -> Result<Option<Object
     Ok(object.map(|(_, stored)| ObjectHead { size: stored.size, etag: Some(stored.quoted_etag()) }))
 }
 
-/// Opens an object of the embedded store and describes that very file, so a
-/// replacement in between cannot mix two versions.
+/// Opens an object of the embedded store and describes that very file.
 async fn open_local(folder: &Path, key: &str) -> Result<Option<(std::fs::File, Stored)>, StorageError> {
     let failed = |err: io::Error| StorageError::Request(format!("opening object {key}: {err}"));
     let path = object_path(folder, key).ok_or_else(|| StorageError::Request(format!("invalid object key {key:?}")))?;
     // Opening a local file and reading its attributes take microseconds; a
     // blocking-pool hop would cost more.
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(err) if matches!(err.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => return Ok(None),
-        Err(err) => return Err(failed(err)),
-    };
-    if file.metadata().map_err(failed)?.is_dir() {
-        return Ok(None);
-    }
-    if let Some(stored) = describe_recorded(&file).map_err(failed)? {
+    let Some((mut file, recorded)) = open(&path).map_err(failed)? else { return Ok(None) };
+    if let Some(stored) = recorded {
         return Ok(Some((file, stored)));
     }
     // An object whose ETag was never recorded is read once to compute it.
-    let described = tokio::task::spawn_blocking(move || {
-        let stored = describe(&mut file)?;
-        file.rewind()?;
-        Ok::<_, io::Error>((file, stored))
-    });
+    let described = tokio::task::spawn_blocking(move || describe(&mut file).map(|stored| (file, stored)));
     let (file, stored) = described.await.map_err(|e| failed(io::Error::other(e))).and_then(|r| r.map_err(failed))?;
     Ok(Some((file, stored)))
 }

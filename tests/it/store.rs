@@ -92,10 +92,11 @@ async fn an_interrupted_put_leaves_nothing_behind() {
     let url = reqwest::Url::parse(&ticket.url).unwrap();
     let mut stream = tokio::net::TcpStream::connect(url.socket_addrs(|| None).unwrap()[0]).await.unwrap();
     let mut head = format!(
-        "PUT {}?{} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\n",
+        "PUT {}?{} HTTP/1.1\r\nhost: {}:{}\r\ncontent-length: {}\r\n",
         url.path(),
         url.query().unwrap(),
-        url.host_str().unwrap().to_owned() + &format!(":{}", url.port().unwrap()),
+        url.host_str().unwrap(),
+        url.port().unwrap(),
         body.len()
     );
     for (name, value) in &ticket.headers {

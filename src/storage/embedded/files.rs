@@ -18,7 +18,7 @@
 //! file system allows.
 
 use std::fs::File;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
@@ -26,7 +26,7 @@ use bytes::Bytes;
 use xxhash_rust::xxh3::Xxh3;
 
 /// Where temporary files are written, inside the store's root.
-pub const TEMP_FOLDER: &str = ".tmp";
+const TEMP_FOLDER: &str = ".tmp";
 
 const ETAG_NAME: &str = "user.loupe.etag";
 const CONTENT_TYPE_NAME: &str = "user.loupe.content-type";
@@ -57,9 +57,25 @@ pub fn object_path(bucket_folder: &Path, key: &str) -> Option<PathBuf> {
     plain.then(|| bucket_folder.join(key))
 }
 
-/// Describes an open object from its metadata and attributes, or None when
-/// its ETag was never recorded (see [`describe`]). Takes microseconds.
-pub fn describe_recorded(file: &File) -> io::Result<Option<Stored>> {
+/// Opens the object at `path`; None when there is none (a folder holding
+/// keys with slashes is not one). With the description of that very file,
+/// so a replacement in between cannot mix two versions, unless its ETag was
+/// never recorded (then [`describe`] it). Takes microseconds.
+pub fn open(path: &Path) -> io::Result<Option<(File, Option<Stored>)>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        // A key whose folder is an object: there is no such key either.
+        Err(err) if matches!(err.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    if file.metadata()?.is_dir() {
+        return Ok(None);
+    }
+    let recorded = describe_recorded(&file)?;
+    Ok(Some((file, recorded)))
+}
+
+fn describe_recorded(file: &File) -> io::Result<Option<Stored>> {
     let meta = file.metadata()?;
     let Some(etag) = attribute(file, ETAG_NAME)? else { return Ok(None) };
     Ok(Some(Stored {
@@ -72,7 +88,7 @@ pub fn describe_recorded(file: &File) -> io::Result<Option<Stored>> {
 
 /// Describes an open object, computing (and recording, where the file
 /// system allows) its ETag when it has none: then a pass over the file, so
-/// call it off the async runtime.
+/// call it off the async runtime. Leaves the file at its start.
 pub fn describe(file: &mut File) -> io::Result<Stored> {
     if let Some(stored) = describe_recorded(file)? {
         return Ok(stored);
@@ -86,6 +102,7 @@ pub fn describe(file: &mut File) -> io::Result<Stored> {
             n => hasher.update(&buffer[..n]),
         }
     }
+    file.rewind()?;
     let etag = etag_of(&hasher);
     // A read-only file system, or one without extended attributes: the ETag
     // is computed again next time.

@@ -255,22 +255,14 @@ async fn next_block(body: &mut StreamingBlob) -> S3Result<Block> {
     Ok(block)
 }
 
-/// Opens an object and describes it; the description is of the file opened,
-/// so a concurrent replacement cannot mix two versions.
+/// Opens an object and describes that very file.
 fn open(path: &Path) -> S3Result<(File, Stored)> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(s3_error!(NoSuchKey)),
-        // A key whose folder is an object: there is no such key either.
-        Err(err) if err.kind() == io::ErrorKind::NotADirectory => return Err(s3_error!(NoSuchKey)),
-        Err(err) => return Err(io_error(err, "opening an object")),
+    let failed = |err| io_error(err, "reading an object");
+    let (mut file, recorded) = files::open(path).map_err(failed)?.ok_or_else(|| s3_error!(NoSuchKey))?;
+    let stored = match recorded {
+        Some(stored) => stored,
+        None => files::describe(&mut file).map_err(failed)?,
     };
-    // Folders hold keys with slashes; they are not objects.
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(s3_error!(NoSuchKey));
-    }
-    let stored = files::describe(&mut file).map_err(|e| io_error(e, "reading an object"))?;
-    file.rewind().map_err(|e| io_error(e, "reading an object"))?;
     Ok((file, stored))
 }
 

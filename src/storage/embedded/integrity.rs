@@ -17,48 +17,30 @@ pub struct Integrity {
 
 impl Integrity {
     pub fn for_put(input: &PutObjectInput) -> S3Result<Integrity> {
+        let expected = Checksum {
+            checksum_crc32: input.checksum_crc32.clone(),
+            checksum_crc32c: input.checksum_crc32c.clone(),
+            checksum_sha1: input.checksum_sha1.clone(),
+            checksum_sha256: input.checksum_sha256.clone(),
+            checksum_crc64nvme: input.checksum_crc64nvme.clone(),
+            ..Default::default()
+        };
         let mut hasher = ChecksumHasher::default();
-        let algorithm = input.checksum_algorithm.as_ref().map(|a| a.as_str().to_owned());
-        let wants = |value: &Option<String>, name: &str| value.is_some() || algorithm.as_deref() == Some(name);
-        if wants(&input.checksum_crc32, ChecksumAlgorithm::CRC32) {
-            hasher.crc32 = Some(Default::default());
+        // A digest is computed when its value or its algorithm was sent.
+        let mut wanted: Vec<&str> = input.checksum_algorithm.iter().map(|a| a.as_str()).collect();
+        let mut declared = expected.clone();
+        wanted.extend(fields(&mut declared).into_iter().filter(|(_, value)| value.is_some()).map(|(name, _)| name));
+        for algorithm in wanted {
+            match algorithm {
+                ChecksumAlgorithm::CRC32 => hasher.crc32 = Some(Default::default()),
+                ChecksumAlgorithm::CRC32C => hasher.crc32c = Some(Default::default()),
+                ChecksumAlgorithm::SHA1 => hasher.sha1 = Some(Default::default()),
+                ChecksumAlgorithm::SHA256 => hasher.sha256 = Some(Default::default()),
+                ChecksumAlgorithm::CRC64NVME => hasher.crc64nvme = Some(Default::default()),
+                other => return Err(s3_error!(InvalidArgument, "unsupported checksum algorithm {other}")),
+            }
         }
-        if wants(&input.checksum_crc32c, ChecksumAlgorithm::CRC32C) {
-            hasher.crc32c = Some(Default::default());
-        }
-        if wants(&input.checksum_sha1, ChecksumAlgorithm::SHA1) {
-            hasher.sha1 = Some(Default::default());
-        }
-        if wants(&input.checksum_sha256, ChecksumAlgorithm::SHA256) {
-            hasher.sha256 = Some(Default::default());
-        }
-        if wants(&input.checksum_crc64nvme, ChecksumAlgorithm::CRC64NVME) {
-            hasher.crc64nvme = Some(Default::default());
-        }
-        if let Some(name) = &algorithm
-            && ![
-                ChecksumAlgorithm::CRC32,
-                ChecksumAlgorithm::CRC32C,
-                ChecksumAlgorithm::SHA1,
-                ChecksumAlgorithm::SHA256,
-                ChecksumAlgorithm::CRC64NVME,
-            ]
-            .contains(&name.as_str())
-        {
-            return Err(s3_error!(InvalidArgument, "unsupported checksum algorithm {name}"));
-        }
-        Ok(Integrity {
-            md5: input.content_md5.clone().map(|expected| (Md5::new(), expected)),
-            hasher,
-            expected: Checksum {
-                checksum_crc32: input.checksum_crc32.clone(),
-                checksum_crc32c: input.checksum_crc32c.clone(),
-                checksum_sha1: input.checksum_sha1.clone(),
-                checksum_sha256: input.checksum_sha256.clone(),
-                checksum_crc64nvme: input.checksum_crc64nvme.clone(),
-                ..Default::default()
-            },
-        })
+        Ok(Integrity { md5: input.content_md5.clone().map(|expected| (Md5::new(), expected)), hasher, expected })
     }
 
     pub fn update(&mut self, data: &[u8]) {
@@ -78,31 +60,33 @@ impl Integrity {
         }
         let mut expected = self.expected;
         if let Some(trailers) = trailers {
-            let trailer = |name: &str| trailers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-            for (field, name) in [
-                (&mut expected.checksum_crc32, "x-amz-checksum-crc32"),
-                (&mut expected.checksum_crc32c, "x-amz-checksum-crc32c"),
-                (&mut expected.checksum_sha1, "x-amz-checksum-sha1"),
-                (&mut expected.checksum_sha256, "x-amz-checksum-sha256"),
-                (&mut expected.checksum_crc64nvme, "x-amz-checksum-crc64nvme"),
-            ] {
-                if let Some(value) = trailer(name) {
-                    *field = Some(value);
+            for (algorithm, value) in fields(&mut expected) {
+                let name = format!("x-amz-checksum-{}", algorithm.to_ascii_lowercase());
+                if let Some(sent) = trailers.get(&name).and_then(|v| v.to_str().ok()) {
+                    *value = Some(sent.to_owned());
                 }
             }
         }
-        let computed = self.hasher.finalize();
-        let pairs = [
-            (&computed.checksum_crc32, &expected.checksum_crc32),
-            (&computed.checksum_crc32c, &expected.checksum_crc32c),
-            (&computed.checksum_sha1, &expected.checksum_sha1),
-            (&computed.checksum_sha256, &expected.checksum_sha256),
-            (&computed.checksum_crc64nvme, &expected.checksum_crc64nvme),
-        ];
+        let mut computed = self.hasher.finalize();
         // A digest asked for by algorithm but never sent is returned, not checked.
-        if pairs.iter().any(|(computed, expected)| expected.is_some() && computed != expected) {
+        let mismatch = fields(&mut computed)
+            .into_iter()
+            .zip(fields(&mut expected))
+            .any(|((_, computed), (_, expected))| expected.is_some() && computed != expected);
+        if mismatch {
             return Err(s3_error!(BadDigest, "the checksum you specified did not match what was received"));
         }
         Ok(computed)
     }
+}
+
+/// The digests S3 knows, by algorithm name.
+fn fields(checksum: &mut Checksum) -> [(&'static str, &mut Option<String>); 5] {
+    [
+        (ChecksumAlgorithm::CRC32, &mut checksum.checksum_crc32),
+        (ChecksumAlgorithm::CRC32C, &mut checksum.checksum_crc32c),
+        (ChecksumAlgorithm::SHA1, &mut checksum.checksum_sha1),
+        (ChecksumAlgorithm::SHA256, &mut checksum.checksum_sha256),
+        (ChecksumAlgorithm::CRC64NVME, &mut checksum.checksum_crc64nvme),
+    ]
 }

@@ -22,7 +22,7 @@ mod files;
 mod folder;
 mod integrity;
 
-pub use files::{Stored, describe, describe_recorded, object_path};
+pub use files::{Stored, describe, object_path, open};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
 /// Keys for the embedded store, generated once per data directory and kept

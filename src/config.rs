@@ -91,7 +91,7 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
-    /// Maximum database connections in the pool.
+    /// Maximum PostgreSQL connections in the pool. SQLite always uses one.
     #[arg(long, env = "LOUPE_DB_POOL_SIZE", default_value_t = 10)]
     pub db_pool_size: usize,
 

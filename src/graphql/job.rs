@@ -1,8 +1,10 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 
+use super::job_updates::Snapshot;
 use super::result::JobResult;
 use super::upload::Upload;
 use crate::db;
@@ -176,13 +178,13 @@ pub struct JobSubscription;
 impl JobSubscription {
     /// The job's current state, then every change of status or progress;
     /// completes after a terminal state (at once if the job already ended).
-    async fn job_updates(
-        &self,
-        ctx: &Context<'_>,
-        job_id: ID,
-    ) -> async_graphql::Result<impl Stream<Item = Job> + use<>> {
+    async fn job_updates(&self, ctx: &Context<'_>, job_id: ID) -> async_graphql::Result<BoxStream<'static, Job>> {
+        // A websocket renders each event of a job it follows itself (see `job_updates`).
+        if let Some(Snapshot(job)) = ctx.data_opt::<Snapshot>() {
+            return Ok(futures_util::stream::once(std::future::ready(Job::from(job.clone()))).boxed());
+        }
         let job_id = super::parse_id(&job_id, "job")?;
         let updates = jobs::watch_job(super::app(ctx)?, super::viewer(ctx)?, &job_id).await?;
-        Ok(updates.map(Job::from))
+        Ok(updates.map(Job::from).boxed())
     }
 }

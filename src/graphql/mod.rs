@@ -4,6 +4,7 @@
 
 mod errors;
 mod job;
+mod job_updates;
 mod limits;
 mod profile;
 mod result;
@@ -20,6 +21,7 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 
 pub use errors::ErrorCodes;
+pub use job_updates::SocketExecutor;
 pub use websocket::OverWebSocket;
 
 #[derive(MergedObject, Default)]

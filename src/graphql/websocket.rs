@@ -35,7 +35,19 @@ impl ExtensionFactory for WebSocketRules {
 
 /// One open subscription; counted down when its stream is dropped
 /// (completed, stopped by the client, or the socket closed).
-struct Open(Arc<AtomicUsize>);
+pub(super) struct Open(Arc<AtomicUsize>);
+
+impl OverWebSocket {
+    /// Counts one more subscription on this socket, unless `max` are open.
+    pub(super) fn admit(&self, max: usize) -> Result<Open, ServerError> {
+        if self.open.fetch_add(1, Ordering::AcqRel) >= max {
+            self.open.fetch_sub(1, Ordering::AcqRel);
+            let message = format!("at most {max} subscriptions may be open on one connection; complete one first");
+            return Err(ServerError::new(message, None));
+        }
+        Ok(Open(self.open.clone()))
+    }
+}
 
 impl Drop for Open {
     fn drop(&mut self) {
@@ -52,18 +64,12 @@ impl Extension for WebSocketRules {
         next: NextSubscribe<'_>,
     ) -> BoxStream<'s, Response> {
         let Some(socket) = ctx.data_opt::<OverWebSocket>() else { return next.run(ctx, stream) };
-        if socket.open.fetch_add(1, Ordering::AcqRel) >= self.max_subscriptions {
-            socket.open.fetch_sub(1, Ordering::AcqRel);
-            let message = format!(
-                "at most {} subscriptions may be open on one connection; complete one first",
-                self.max_subscriptions
-            );
-            return futures_util::stream::once(
-                async move { Response::from_errors(vec![ServerError::new(message, None)]) },
-            )
-            .boxed();
-        }
-        let open = Open(socket.open.clone());
+        let open = match socket.admit(self.max_subscriptions) {
+            Ok(open) => open,
+            Err(refused) => {
+                return futures_util::stream::once(async move { Response::from_errors(vec![refused]) }).boxed();
+            }
+        };
         next.run(ctx, stream)
             .map(move |response| {
                 let _counted = &open;

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::GraphqlState;
 use crate::auth::{Auth, Authenticated, Credential, Viewer};
-use crate::graphql::{LoupeSchema, OverWebSocket};
+use crate::graphql::{LoupeSchema, OverWebSocket, SocketExecutor};
 
 /// Subscriptions are most connections and mostly idle; a 1 KiB read buffer
 /// (tungstenite's default is 128 KiB, allocated per connection) keeps one
@@ -97,19 +97,15 @@ pub async fn subscriptions(
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(READ_BUFFER_BYTES).on_upgrade(move |socket| {
         let mut data = Data::default();
         data.insert(OverWebSocket::default());
-        let served = serve(
+        serve(
             socket,
             state.schema.clone(),
             protocol,
             data,
             Credentials { auth: state.auth.clone(), handshake: viewer },
-            state.sockets.clone(),
+            (state.sockets.clone(), counted),
             state.ws_init_timeout,
-        );
-        async move {
-            served.await;
-            drop(counted);
-        }
+        )
     })
 }
 
@@ -154,21 +150,27 @@ impl Credentials {
 /// idle socket otherwise costs memory for nothing. One whose credential
 /// does not hold is closed with 4401 at `connection_init`, and later as soon
 /// as the credential is revoked or expires.
-async fn serve(
+///
+/// The setup is synchronous and the protocol handler boxed, so the task's
+/// future holds pointers, not the values it was built from: a future keeps
+/// room for every local that lives across an await, moved-from or not, and
+/// this one lives as long as the socket (idle subscriptions are most of a
+/// server's memory).
+fn serve(
     socket: WebSocket,
     schema: LoupeSchema,
     protocol: WebSocketProtocols,
     data: Data,
     credentials: Credentials,
-    mut sockets: Sockets,
+    sockets: (Sockets, Counted),
     init_timeout: Duration,
-) {
+) -> impl Future<Output = ()> + Send + use<> {
     let auth = credentials.auth.clone();
     // connection_init runs inside the protocol handler, which can only close
     // with 1002 on failure; the refusal's code and the credential it
     // established come back through these.
     let refusal = Arc::new(std::sync::Mutex::new(None::<&'static str>));
-    let (established, mut credential) = oneshot::channel::<Credential>();
+    let (established, credential) = oneshot::channel::<Credential>();
     let on_init = {
         let refusal = refusal.clone();
         move |payload: serde_json::Value| async move {
@@ -186,14 +188,33 @@ async fn serve(
             }
         }
     };
-    let (mut sink, stream) = socket.split();
+    let (sink, stream) = socket.split();
     let input = stream.take_while(|message| future::ready(message.is_ok())).filter_map(|message| {
         future::ready(match message {
             Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
             _ => None,
         })
     });
-    let mut output = GraphqlSocket::new(schema, input, protocol).connection_data(data).on_connection_init(on_init);
+    let output =
+        GraphqlSocket::new(SocketExecutor(schema), input, protocol).connection_data(data).on_connection_init(on_init);
+    relay(Relay { output: Box::pin(output), sink, refusal, credential, auth, sockets, init_timeout })
+}
+
+/// What a socket's task keeps while it relays.
+struct Relay {
+    output: std::pin::Pin<Box<dyn futures_util::Stream<Item = WsMessage> + Send>>,
+    sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    refusal: Arc<std::sync::Mutex<Option<&'static str>>>,
+    credential: oneshot::Receiver<Credential>,
+    auth: Auth,
+    /// The server's sockets, and this one's place among them.
+    sockets: (Sockets, Counted),
+    init_timeout: Duration,
+}
+
+async fn relay(relay: Relay) {
+    let Relay { mut output, mut sink, refusal, mut credential, auth, sockets: (mut sockets, _counted), init_timeout } =
+        relay;
     let init_deadline = tokio::time::sleep(init_timeout);
     tokio::pin!(init_deadline);
     let mut acknowledged = false;

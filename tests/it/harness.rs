@@ -217,6 +217,10 @@ impl TestApp {
     async fn prepare(backend: Backend, extra_args: &[&str], url: String) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = TestDatabase::create(backend, dir.path()).await;
+        TestApp::prepare_with(database, dir, extra_args, url)
+    }
+
+    fn prepare_with(database: TestDatabase, dir: tempfile::TempDir, extra_args: &[&str], url: String) -> TestApp {
         TestApp {
             server: None,
             url,
@@ -381,7 +385,7 @@ impl TestApp {
     /// Runs SQL straight on the test's database, to stage what the API
     /// cannot (a crashed worker's job, another user's rows).
     pub async fn execute_sql(&self, sql: &str) {
-        if self.database.pg_name.is_some() {
+        if self.database.url.starts_with("postgres") {
             let mut conn = AsyncPgConnection::establish(&self.database.url).await.unwrap();
             conn.batch_execute(sql).await.unwrap();
         } else {
@@ -398,7 +402,7 @@ impl TestApp {
             n: i64,
         }
         let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
-        if self.database.pg_name.is_some() {
+        if self.database.url.starts_with("postgres") {
             use diesel_async::RunQueryDsl;
             let mut conn = AsyncPgConnection::establish(&self.database.url).await.unwrap();
             query.get_result::<Count>(&mut conn).await.unwrap().n
@@ -713,6 +717,7 @@ pub const JOB_UPDATES: &str =
 pub const JOB_QUERY: &str = "query($id: ID!) { job(id: $id) {
     id status progress attempts createdAt startedAt finishedAt
     error { code message }
+    lastFailure { code message }
     upload { id filename size status }
     result {
         __typename

@@ -14,6 +14,7 @@ on_both_backends!(
     lagging_subscriber_still_sees_the_end,
     cancelled_jobs_never_run,
     instances_share_the_queue,
+    a_taken_over_attempt_is_fenced,
 );
 
 async fn crashed_and_pending_jobs_run_after_restart(backend: Backend) {
@@ -75,7 +76,7 @@ async fn lagging_subscriber_still_sees_the_end(backend: Backend) {
     }
     app.execute_sql(&format!(
         "UPDATE jobs SET status = 'FAILED', error_code = 'INTERNAL', error_message = 'staged', \
-         finished_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP WHERE id = '{job_id}'"
+         finished_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP, version = version + 1 WHERE id = '{job_id}'"
     ))
     .await;
     let rest: Vec<_> = tokio::time::timeout(Duration::from_secs(20), updates.collect::<Vec<_>>())
@@ -173,4 +174,57 @@ async fn subscribers_get_the_result_from_the_database() {
     let last = &updates.last().unwrap()["data"]["jobUpdates"];
     assert_eq!(last["status"], "SUCCEEDED");
     assert_eq!(last["result"]["__typename"], "TableProfile", "the subscriber got the result");
+}
+
+/// A runner whose lease ran out and whose job was taken over, here by the
+/// same worker (as when one process claims its own expired job again), can
+/// write nothing more: not progress, not a heartbeat, not an ending. Every
+/// write moves the job's version on.
+async fn a_taken_over_attempt_is_fenced(backend: Backend) {
+    use loupe::db::{Claim, Fence, JobFinish};
+    let app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let job_id = app.submit("fenced.csv", None, b"a\n1\n").await;
+    let db = &app.app().db;
+    let now = chrono::Utc::now().naive_utc();
+    let second = chrono::TimeDelta::seconds(1);
+    let worker = "worker-under-test";
+    let first = db.claim_job(&Claim { worker_id: worker, now, lease_until: now + second }).await.unwrap().unwrap();
+    assert_eq!((first.id.as_str(), first.attempts), (job_id.as_str(), 1));
+    let old = Fence { worker_id: worker, attempt: 1 };
+    let beat = db.record_progress(&job_id, old, 0.25, None, now).await.unwrap().expect("the fence holds");
+    assert!(beat.version > first.version);
+
+    // The lease runs out; the same worker takes the job over.
+    let later = now + second * 10;
+    let claim = Claim { worker_id: worker, now: later, lease_until: later + second * 30 };
+    let taken = db.claim_job(&claim).await.unwrap().expect("the expired job is claimable");
+    assert_eq!(taken.attempts, 2);
+    assert!(taken.version > beat.version);
+    assert_eq!(taken.error_code.as_deref(), Some("WORKER_LOST"), "the lost attempt is explained");
+
+    let lease = Some(later + second * 60);
+    assert!(db.record_progress(&job_id, old, 0.9, lease, later).await.unwrap().is_none(), "stale heartbeat");
+    assert!(db.record_progress(&job_id, old, 0.9, None, later).await.unwrap().is_none(), "stale progress");
+    for finish in [
+        JobFinish::Succeeded { result: "{}" },
+        JobFinish::Failed { code: "INTERNAL", message: "stale" },
+        JobFinish::Retry { code: "STORAGE", message: "stale", run_after: later },
+        JobFinish::Release,
+    ] {
+        assert!(db.finish_job(&job_id, old, finish, later).await.unwrap().is_none(), "a stale ending");
+    }
+    let stranger = Fence { worker_id: "another-worker", attempt: 2 };
+    assert!(db.record_progress(&job_id, stranger, 0.9, None, later).await.unwrap().is_none());
+
+    let current = Fence { worker_id: worker, attempt: 2 };
+    let progressed = db.record_progress(&job_id, current, 0.5, lease, later).await.unwrap().expect("holds");
+    assert_eq!((progressed.progress, progressed.attempts), (0.5, 2));
+    assert!(progressed.version > taken.version);
+    let ended = JobFinish::Failed { code: "UNREADABLE_FILE", message: "staged" };
+    let done = db.finish_job(&job_id, current, ended, later).await.unwrap().expect("holds");
+    assert!(done.version > progressed.version);
+    let job = app.ok(JOB_QUERY, json!({ "id": job_id })).await["job"].clone();
+    assert_eq!(job["status"], "FAILED");
+    assert_eq!(job["error"]["message"], "staged", "nothing of the stale attempt landed: {job:#}");
+    assert_eq!(job["progress"], 0.5);
 }

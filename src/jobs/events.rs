@@ -35,7 +35,7 @@ use crate::db::{Backend, JobChange, Listener, Notice};
 
 /// First wait before reconnecting; doubles per failure up to `MAX_BACKOFF`.
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// How often an idle listening connection proves it is alive.
 const PING_EVERY: Duration = Duration::from_secs(5);
 const PING_TIMEOUT: Duration = Duration::from_secs(5);

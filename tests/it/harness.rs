@@ -87,6 +87,31 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A Loupe process started by [`TestApp::spawn_sibling`]; killed when dropped.
+pub struct Sibling {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Sibling {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: the process gets no chance to hand anything back.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sibling {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub struct TestApp {
     pub server: Option<Server>,
     pub url: String,
@@ -211,6 +236,19 @@ impl TestApp {
         let set_cookie = self.app().auth.start_session(&user).await.unwrap();
         let cookie = set_cookie.to_str().unwrap().split(';').next().unwrap().to_owned();
         Caller::Cookie(cookie)
+    }
+
+    /// Starts on a PostgreSQL database the test made itself (on a server of
+    /// its own, say), which the test also removes.
+    pub async fn start_on_postgres(url: &str, extra_args: &[&str]) -> TestApp {
+        let mut app = TestApp::prepare_with(
+            TestDatabase { url: url.to_owned(), pg_name: None },
+            tempfile::tempdir().expect("temp dir"),
+            extra_args,
+            String::new(),
+        );
+        app.boot().await;
+        app
     }
 
     /// A test's own folder and database, not yet running.
@@ -364,6 +402,30 @@ impl TestApp {
         let sibling_args: Vec<&str> = sibling_args.iter().copied().chain(external).collect();
         let sibling = app.start_sibling(&sibling_args).await;
         (app, switch, sibling)
+    }
+
+    /// Another instance on the same database and data directory as a
+    /// process of its own, which a test can kill; waits until it is ready.
+    pub async fn spawn_sibling(&self, extra_args: &[&str]) -> Sibling {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut args = self.args(extra_args.iter().map(|s| s.to_string()));
+        args[1] = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_loupe"))
+            .args(&args)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("loupe starts");
+        let sibling = Sibling { child, url: format!("http://127.0.0.1:{port}") };
+        for _ in 0..300 {
+            if let Ok(response) = self.http.get(format!("{}/readyz", sibling.url)).send().await
+                && response.status() == 200
+            {
+                return sibling;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the sibling process never got ready");
     }
 
     pub async fn start_sibling(&self, extra_args: &[&str]) -> Server {

@@ -15,6 +15,7 @@ on_both_backends!(
     cancelled_jobs_never_run,
     instances_share_the_queue,
     a_taken_over_attempt_is_fenced,
+    a_busy_hub_does_not_postpone_rereads,
 );
 
 async fn crashed_and_pending_jobs_run_after_restart(backend: Backend) {
@@ -227,4 +228,43 @@ async fn a_taken_over_attempt_is_fenced(backend: Backend) {
     assert_eq!(job["status"], "FAILED");
     assert_eq!(job["error"]["message"], "staged", "nothing of the stale attempt landed: {job:#}");
     assert_eq!(job["progress"], 0.5);
+}
+
+/// A change no event announces (another instance's, with no relay) is seen
+/// within the re-read period however many events the job's channel
+/// carries: events used to restart the re-read timer, so a steady stream
+/// of them postponed it for ever.
+async fn a_busy_hub_does_not_postpone_rereads(backend: Backend) {
+    let app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let job_id = app.submit("busy.csv", None, b"a\n1\n").await;
+    let viewer = loupe::auth::Viewer::local();
+    let mut updates = loupe::jobs::watch_job(app.app(), &viewer, &job_id).await.unwrap().boxed();
+    let first = updates.next().await.unwrap();
+    // As when the PostgreSQL relay goes down: subscribers re-read at once,
+    // then every period. (On SQLite there is no relay.)
+    app.app().hub.set_live(false);
+    app.app().hub.resync();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let hub = app.app().hub.clone();
+    let noise = tokio::spawn(async move {
+        loop {
+            hub.publish(first.clone());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let staged = std::time::Instant::now();
+    // On PostgreSQL, with its trigger off for this session: no announcement.
+    let quiet = if backend == Backend::Postgres { "SET session_replication_role = replica; " } else { "" };
+    app.execute_sql(&format!(
+        "{quiet}UPDATE jobs SET status = 'FAILED', error_code = 'INTERNAL', error_message = 'staged', \
+         finished_at = CURRENT_TIMESTAMP, version = version + 1 WHERE id = '{job_id}'"
+    ))
+    .await;
+    let end = tokio::time::timeout(Duration::from_secs(10), updates.next()).await;
+    noise.abort();
+    let seen_after = staged.elapsed();
+    let end = end.expect("the re-read was postponed").expect("the end");
+    assert_eq!(end.status.as_str(), "FAILED");
+    // The period is max(--job-poll-ms, 1 s) = 1 s here; the bound leaves room for a loaded machine.
+    assert!(seen_after < Duration::from_secs(3), "seen after {seen_after:?}");
 }

@@ -16,6 +16,7 @@ on_both_backends!(
     instances_share_the_queue,
     a_taken_over_attempt_is_fenced,
     a_busy_hub_does_not_postpone_rereads,
+    a_run_whose_job_was_taken_over_stops,
 );
 
 async fn crashed_and_pending_jobs_run_after_restart(backend: Backend) {
@@ -267,4 +268,29 @@ async fn a_busy_hub_does_not_postpone_rereads(backend: Backend) {
     assert_eq!(end.status.as_str(), "FAILED");
     // The period is max(--job-poll-ms, 1 s) = 1 s here; the bound leaves room for a loaded machine.
     assert!(seen_after < Duration::from_secs(3), "seen after {seen_after:?}");
+}
+
+/// The same through a real run: while the worker runs a job, its attempt
+/// is taken over as its own worker would after the lease ran out (same
+/// worker id, one more attempt). The stale run stops at its next write and
+/// records nothing; the worker then runs the job again, and only that
+/// attempt ends it. Fenced on the worker id alone, the stale run would
+/// have gone on to succeed as attempt 2.
+async fn a_run_whose_job_was_taken_over_stops(backend: Backend) {
+    let app = TestApp::start_with(backend, &["--worker-concurrency", "1"]).await;
+    let mut csv = String::from("id,value\n");
+    while csv.len() < 20_000_000 {
+        csv.push_str("12345,67.89\n");
+    }
+    let job_id = app.submit("taken.csv", None, csv.as_bytes()).await;
+    app.wait_for_job(&job_id, |job| job["status"] == "RUNNING").await;
+    app.execute_sql(&format!(
+        "UPDATE jobs SET attempts = attempts + 1, version = version + 1, \
+         lease_expires_at = '2000-01-01 00:00:00' WHERE id = '{job_id}' AND status = 'RUNNING'"
+    ))
+    .await;
+    let job = app.finished_job(&job_id).await;
+    assert_eq!(job["status"], "SUCCEEDED", "{job:#}");
+    assert_eq!(job["attempts"], 3, "the stale run stopped; a third attempt ended the job: {job:#}");
+    assert_eq!(job["lastFailure"]["code"], "WORKER_LOST");
 }

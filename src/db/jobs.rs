@@ -160,27 +160,44 @@ impl Db {
         })
     }
 
-    /// Fails the jobs whose lease ran out on their last attempt: each of their
-    /// workers died while running them, so running them again is unlikely to help.
-    pub async fn fail_exhausted_jobs(&self, now: NaiveDateTime, message: &str) -> DbResult<Vec<Job>> {
+    /// Fails the jobs with no attempt left that no worker will end: those
+    /// whose lease ran out on their last attempt (each of their workers died
+    /// while running them, so running them again is unlikely to help;
+    /// `lost` says so), and PENDING ones whose attempts are spent (`spent`;
+    /// an older Loupe retried some without counting), which no claim takes.
+    pub async fn fail_exhausted_jobs(&self, now: NaiveDateTime, lost: &str, spent: &str) -> DbResult<Vec<Job>> {
+        let fail = |message| {
+            (
+                jobs::status.eq(JobStatus::Failed),
+                jobs::error_code.eq("ATTEMPTS_EXHAUSTED"),
+                jobs::error_message.eq(message),
+                jobs::lease_owner.eq(None::<String>),
+                jobs::lease_expires_at.eq(None::<NaiveDateTime>),
+                jobs::finished_at.eq(now),
+                jobs::updated_at.eq(now),
+                jobs::version.eq(jobs::version + 1),
+            )
+        };
+        let exhausted = jobs::attempts.ge(jobs::max_attempts);
         db_run!(self, |conn| {
-            Ok(diesel::update(jobs::table)
+            let mut failed: Vec<Job> = diesel::update(jobs::table)
                 .filter(jobs::status.eq(JobStatus::Running))
                 .filter(jobs::lease_expires_at.lt(now))
-                .filter(jobs::attempts.ge(jobs::max_attempts))
-                .set((
-                    jobs::status.eq(JobStatus::Failed),
-                    jobs::error_code.eq("ATTEMPTS_EXHAUSTED"),
-                    jobs::error_message.eq(message),
-                    jobs::lease_owner.eq(None::<String>),
-                    jobs::lease_expires_at.eq(None::<NaiveDateTime>),
-                    jobs::finished_at.eq(now),
-                    jobs::updated_at.eq(now),
-                    jobs::version.eq(jobs::version + 1),
-                ))
+                .filter(exhausted)
+                .set(fail(lost))
                 .returning(Job::as_returning())
                 .get_results(conn)
-                .await?)
+                .await?;
+            failed.extend(
+                diesel::update(jobs::table)
+                    .filter(jobs::status.eq(JobStatus::Pending))
+                    .filter(exhausted)
+                    .set(fail(spent))
+                    .returning(Job::as_returning())
+                    .get_results::<Job>(conn)
+                    .await?,
+            );
+            Ok(failed)
         })
     }
 

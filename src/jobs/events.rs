@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::hub::Relay as Relayed;
+use super::hub::Relayed;
 use crate::app::App;
 use crate::db::{Backend, JobChange, Listener, Notice};
 

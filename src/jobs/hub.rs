@@ -56,7 +56,7 @@ pub struct JobHub {
 }
 
 /// What the relay should do about another instance's change.
-pub enum Relay {
+pub enum Relayed {
     /// Nobody here watches the job, or this instance already published it.
     Nothing,
     /// Published from the last row and the change (progress alone).
@@ -83,15 +83,15 @@ impl JobHub {
     /// Publishes another instance's change when it is news here: a change
     /// of progress alone is built from the last row this hub published; any
     /// other needs the row itself.
-    pub fn relay(&self, change: &JobChange) -> Relay {
+    pub fn relay(&self, change: &JobChange) -> Relayed {
         let mut channels = self.lock();
-        let Some(channel) = channels.get_mut(&change.id) else { return Relay::Nothing };
-        let Some(latest) = &channel.latest else { return Relay::ReadRow };
+        let Some(channel) = channels.get_mut(&change.id) else { return Relayed::Nothing };
+        let Some(latest) = &channel.latest else { return Relayed::ReadRow };
         if latest.version >= change.version {
-            return Relay::Nothing;
+            return Relayed::Nothing;
         }
         if latest.status != change.status || latest.attempts != change.attempts {
-            return Relay::ReadRow;
+            return Relayed::ReadRow;
         }
         let mut job = Job::clone(latest);
         job.progress = change.progress;
@@ -99,7 +99,7 @@ impl JobHub {
         let job = Arc::new(job);
         channel.latest = Some(job.clone());
         let _ = channel.sender.send(Event::Job(job));
-        Relay::Published
+        Relayed::Published
     }
 
     /// Tells every subscriber to re-read its job (changes may have been
@@ -279,17 +279,17 @@ mod tests {
             attempts: 1,
             version,
         };
-        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.1, 2)), Relay::ReadRow), "no row yet");
+        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.1, 2)), Relayed::ReadRow), "no row yet");
         hub.publish(job("a"));
         received(events.recv().await);
-        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.7, 1)), Relay::Nothing), "already published");
-        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.7, 2)), Relay::Published));
+        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.7, 1)), Relayed::Nothing), "already published");
+        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.7, 2)), Relayed::Published));
         let relayed = received(events.recv().await);
         assert_eq!((relayed.progress, relayed.version), (0.7, 2));
-        assert!(matches!(hub.relay(&change(JobStatus::Succeeded, 1.0, 3)), Relay::ReadRow));
+        assert!(matches!(hub.relay(&change(JobStatus::Succeeded, 1.0, 3)), Relayed::ReadRow));
         assert!(matches!(
             hub.relay(&JobChange { id: "b".into(), ..change(JobStatus::Running, 0.5, 9) }),
-            Relay::Nothing
+            Relayed::Nothing
         ));
     }
 

@@ -8,7 +8,9 @@
 //! reason on the last; an attempt interrupted by a shutdown is handed back
 //! without counting. A worker that dies mid-attempt cannot decide anything:
 //! its lease runs out, and the claim that takes the job over counts it (or
-//! `fail_exhausted_jobs` fails the job on its last attempt).
+//! `fail_exhausted_jobs` fails the job on its last attempt). No path
+//! attempts a job more than `max_attempts` times: the claim requires
+//! attempts left, and this policy retries only while some are.
 
 use std::time::Duration;
 

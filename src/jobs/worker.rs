@@ -77,8 +77,9 @@ fn lease_until(app: &App) -> NaiveDateTime {
 }
 
 async fn fail_exhausted(app: &App) {
-    let exhausted =
-        app.db.fail_exhausted_jobs(now(), "the worker running this job stopped responding on its last attempt").await;
+    let lost = "the worker running this job stopped responding on its last attempt";
+    let spent = "the job has no attempts left";
+    let exhausted = app.db.fail_exhausted_jobs(now(), lost, spent).await;
     match exhausted {
         Ok(jobs) => jobs.into_iter().for_each(|job| app.hub.publish(job)),
         Err(err) => tracing::error!(error = %err, "failing exhausted jobs"),

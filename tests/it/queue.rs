@@ -51,11 +51,19 @@ async fn exhausted_jobs_fail(backend: Backend) {
          lease_expires_at = '2000-01-01 00:00:00' WHERE id = '{job_id}'"
     ))
     .await;
+    // Attempts spent, yet PENDING (an older Loupe retried database errors
+    // without counting): no claim may take it beyond its maximum.
+    let spent = app.submit("spent.csv", None, b"a\n1\n").await;
+    app.execute_sql(&format!("UPDATE jobs SET attempts = max_attempts WHERE id = '{spent}'")).await;
     app.restart_with(&[]).await;
     let job = app.finished_job(&job_id).await;
     assert_eq!(job["status"], "FAILED");
     assert_eq!(job["error"]["code"], "ATTEMPTS_EXHAUSTED");
     assert!(job["error"]["message"].as_str().unwrap().contains("stopped responding"));
+    let job = app.finished_job(&spent).await;
+    assert_eq!(job["status"], "FAILED", "{job:#}");
+    assert_eq!(job["error"]["code"], "ATTEMPTS_EXHAUSTED");
+    assert_eq!(job["attempts"], 3, "never more than the maximum");
 }
 
 /// A subscriber that falls more than the hub's capacity behind re-reads the

@@ -236,9 +236,9 @@ impl PrivateCluster {
         self.dir.path().join("data")
     }
 
-    /// Runs a PostgreSQL program, as `postgres` when root (PostgreSQL refuses root).
-    fn pg(&self, args: &[&std::ffi::OsStr]) {
-        let mut command = if rustix::process::geteuid().is_root() {
+    /// A PostgreSQL program's command, as `postgres` when root (PostgreSQL refuses root).
+    fn command(args: &[&std::ffi::OsStr]) -> std::process::Command {
+        if rustix::process::geteuid().is_root() {
             let mut command = std::process::Command::new("runuser");
             command.args(["-u", "postgres", "--"]).args(args);
             command
@@ -246,8 +246,11 @@ impl PrivateCluster {
             let mut command = std::process::Command::new(args[0]);
             command.args(&args[1..]);
             command
-        };
-        let output = command.output().expect("a PostgreSQL program runs");
+        }
+    }
+
+    fn pg(&self, args: &[&std::ffi::OsStr]) {
+        let output = PrivateCluster::command(args).output().expect("a PostgreSQL program runs");
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     }
 
@@ -278,14 +281,10 @@ impl PrivateCluster {
 
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
-        let pg_ctl = self.bin.join("pg_ctl");
-        let _ = std::process::Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(pg_ctl)
-            .arg("-D")
-            .arg(self.data())
-            .args(["-m", "immediate", "stop"])
-            .output();
+        let (pg_ctl, data) = (self.bin.join("pg_ctl"), self.data());
+        let args =
+            [pg_ctl.as_os_str(), "-D".as_ref(), data.as_os_str(), "-m".as_ref(), "immediate".as_ref(), "stop".as_ref()];
+        let _ = PrivateCluster::command(&args).output();
     }
 }
 

@@ -58,6 +58,7 @@ pub struct Server {
     sockets_closed: SocketsClosed,
     worker: JoinHandle<()>,
     sweeper: JoinHandle<()>,
+    relay: JoinHandle<()>,
 }
 
 /// Opens the database and applies pending migrations.
@@ -157,6 +158,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     if embedded.is_none() {
         app.storage.ensure_bucket().await.context("preparing the object storage bucket")?;
     }
+    let relay = tokio::spawn(jobs::Relay::for_backend(app.db.backend()).run(app.clone(), stopped.clone()));
     let worker = tokio::spawn(jobs::worker::run(app.clone(), stopped.clone()));
     let sweeper = tokio::spawn(jobs::sweeper::run(app.clone(), stopped));
     app.ready.store(true, Ordering::Release);
@@ -169,19 +171,21 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         storage = %storage_description,
         "Loupe is ready"
     );
-    Ok(Server { app, local_addr, public_url, stop, http, sockets_closed, worker, sweeper })
+    Ok(Server { app, local_addr, public_url, stop, http, sockets_closed, worker, sweeper, relay })
 }
 
 impl Server {
-    /// Stops taking requests and jobs, hands running jobs back to the queue,
-    /// closes websockets (1001, going away) and waits for open connections
-    /// to finish, for a while: a client that never finishes would otherwise
+    /// Stops taking requests and jobs, closes websockets (1001, going
+    /// away), lets running jobs finish within `--shutdown-grace-secs` and
+    /// hands the rest back to the queue, and waits for open connections to
+    /// finish, for a while: a client that never finishes would otherwise
     /// hold the process forever.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.app.ready.store(false, Ordering::Release);
         let _ = self.stop.send(true);
         self.worker.await?;
         self.sweeper.await?;
+        self.relay.await?;
         let drained = async {
             let served = (&mut self.http).await;
             self.sockets_closed.wait().await;

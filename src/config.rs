@@ -24,6 +24,8 @@ Sign-in providers (environment only; any number at once):
 #[command(
     name = "loupe",
     version,
+    // A flag given twice takes its last value, so a wrapper's defaults can be overridden.
+    args_override_self = true,
     about = "Turns uploaded data files into live, visual profiles.",
     after_help = SIGN_IN_HELP
 )]
@@ -199,6 +201,12 @@ pub struct Config {
     #[arg(long, env = "LOUPE_SWEEP_INTERVAL_SECS", default_value_t = 300)]
     pub sweep_interval_secs: u64,
 
+    /// On SIGTERM or Ctrl-C, how long running jobs may take to finish, in
+    /// seconds; those still running then go back to the queue (the attempt
+    /// not counted) for another instance.
+    #[arg(long, env = "LOUPE_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+
     /// How often an idle worker looks for jobs it was not woken for (other
     /// instances' jobs, expired leases), in milliseconds.
     #[arg(long, env = "LOUPE_JOB_POLL_MS", default_value_t = 2000)]
@@ -330,6 +338,10 @@ impl Config {
 
     pub fn job_retry_delay(&self) -> Duration {
         Duration::from_millis(self.job_retry_delay_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
     }
 
     pub fn upload_grace(&self) -> Duration {

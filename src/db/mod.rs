@@ -7,6 +7,7 @@
 //! (claiming a job) have one arm per backend.
 
 mod jobs;
+mod listen;
 mod logins;
 pub mod migrations;
 mod models;
@@ -28,7 +29,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
-pub use jobs::{Claim, JobFinish};
+pub use jobs::{Claim, Fence, JobFinish};
+pub use listen::{JobChange, Listener, Notice};
 pub use models::{ApiToken, Job, JobStatus, LoginAttempt, NewJob, NewUpload, Session, Upload, UploadStatus, User};
 
 /// SQLite through diesel's synchronous driver, run where it is called.
@@ -71,6 +73,8 @@ pub enum DbError {
     Pool(String),
     #[error("database migration failed: {0}")]
     Migration(String),
+    #[error("listening to the database failed: {0}")]
+    Listen(String),
 }
 
 pub type DbResult<T> = Result<T, DbError>;
@@ -172,6 +176,12 @@ impl Db {
             Pool::Postgres(_) => Backend::Postgres,
             Pool::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// A dedicated connection that hears of every job change (PostgreSQL
+    /// only; a SQLite file has one instance, whose changes it publishes itself).
+    pub async fn listen(&self) -> DbResult<Listener> {
+        Listener::connect(&self.url).await
     }
 
     pub async fn ping(&self) -> DbResult<()> {

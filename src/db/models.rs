@@ -120,6 +120,9 @@ pub struct Job {
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// One more after every write to the row: orders a job's events
+    /// whichever instance made or relays them (their clocks disagree).
+    pub version: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -146,6 +149,10 @@ macro_rules! text_enum {
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
             }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
         }
 
         impl<DB: Backend> ToSql<Text, DB> for $name
@@ -162,10 +169,8 @@ macro_rules! text_enum {
             String: FromSql<Text, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                match String::from_sql(bytes)?.as_str() {
-                    $($text => Ok(Self::$variant),)+
-                    other => Err(format!("unknown {} {other:?}", stringify!($name)).into()),
-                }
+                let text = String::from_sql(bytes)?;
+                Self::parse(&text).ok_or_else(|| format!("unknown {} {text:?}", stringify!($name)).into())
             }
         }
     };

@@ -30,7 +30,8 @@ pub enum JobStatus {
 /// Why a job failed.
 #[derive(SimpleObject)]
 pub struct JobError {
-    /// Stable: `UNREADABLE_FILE`, `UPLOAD_MISSING`, `STORAGE`, `ATTEMPTS_EXHAUSTED` or `INTERNAL`.
+    /// Stable: `UNREADABLE_FILE`, `UPLOAD_MISSING`, `UPLOAD_CHANGED`, `STORAGE`, `DATABASE`,
+    /// `WORKER_LOST` (an attempt's worker stopped responding), `ATTEMPTS_EXHAUSTED` or `INTERNAL`.
     code: String,
     /// For people, e.g. "line 3812: unclosed quote".
     message: String,
@@ -88,6 +89,14 @@ impl Job {
             code: self.row.error_code.clone().unwrap_or_else(|| "INTERNAL".to_owned()),
             message: self.row.error_message.clone().unwrap_or_default(),
         })
+    }
+
+    /// Why the latest failed attempt failed, also while the job waits for
+    /// its retry and after a later attempt succeeded; null while no attempt
+    /// has failed.
+    async fn last_failure(&self) -> Option<JobError> {
+        let code = self.row.error_code.clone()?;
+        Some(JobError { code, message: self.row.error_message.clone().unwrap_or_default() })
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -1,5 +1,9 @@
-//! Live job events: every change a worker makes to a job (claimed, progress,
-//! finished) is published here as the job's new row; subscriptions read it.
+//! Live job events: every change to a job (claimed, progress, finished,
+//! cancelled) is published here as the job's new row; subscriptions and
+//! runners read it. Changes made by this instance are published by the code
+//! that made them; changes made by other instances arrive through the
+//! relay (see `events`), which also tells subscribers to re-read when it
+//! may have missed some ([`Event::Resync`]).
 //!
 //! Each watched job has its own channel, created by its first subscriber
 //! and dropped with its last, so an event wakes only that job's
@@ -9,22 +13,36 @@
 //! job's subscribers share one query per interval rather than one each.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::db::Job;
+use crate::db::{Job, JobChange};
 
 /// Room for one job's bursts (a few events a second); a subscriber that
 /// falls further behind is told it lagged and re-reads the job from the
 /// database instead (see `watch`).
 const CAPACITY: usize = 16;
 
+/// What a job's subscribers receive.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// The job's row after a change.
+    Job(Arc<Job>),
+    /// Changes may have been missed (the relay reconnected, or lost its
+    /// connection): re-read the job.
+    Resync,
+}
+
 struct Channel {
-    sender: broadcast::Sender<Arc<Job>>,
+    sender: broadcast::Sender<Event>,
     /// When a subscriber last re-read the job for all; None lets the next one.
     last_reread: Option<Instant>,
+    /// The newest row published (highest version), from which the relay
+    /// builds progress events without a query.
+    latest: Option<Arc<Job>>,
 }
 
 type Channels = HashMap<String, Channel>;
@@ -32,6 +50,19 @@ type Channels = HashMap<String, Channel>;
 #[derive(Clone, Default)]
 pub struct JobHub {
     channels: Arc<Mutex<Channels>>,
+    /// True while a relay delivers every other instance's changes (see
+    /// `events`); subscribers then re-read only as a safety net.
+    live: Arc<AtomicBool>,
+}
+
+/// What the relay should do about another instance's change.
+pub enum Relayed {
+    /// Nobody here watches the job, or this instance already published it.
+    Nothing,
+    /// Published from the last row and the change (progress alone).
+    Published,
+    /// More than progress changed: read the row and publish it.
+    ReadRow,
 }
 
 impl JobHub {
@@ -39,10 +70,54 @@ impl JobHub {
     /// last `CAPACITY` events for as long as nothing newer replaces them,
     /// and a result can be megabytes. Subscribers read it from the database.
     pub fn publish(&self, job: Job) {
-        if let Some(channel) = self.lock().get(&job.id) {
+        if let Some(channel) = self.lock().get_mut(&job.id) {
+            let job = Arc::new(job);
+            if channel.latest.as_ref().is_none_or(|latest| latest.version < job.version) {
+                channel.latest = Some(job.clone());
+            }
             // An error only means the last subscriber is leaving right now.
-            let _ = channel.sender.send(Arc::new(job));
+            let _ = channel.sender.send(Event::Job(job));
         }
+    }
+
+    /// Publishes another instance's change when it is news here: a change
+    /// of progress alone is built from the last row this hub published; any
+    /// other needs the row itself.
+    pub fn relay(&self, change: &JobChange) -> Relayed {
+        let mut channels = self.lock();
+        let Some(channel) = channels.get_mut(&change.id) else { return Relayed::Nothing };
+        let Some(latest) = &channel.latest else { return Relayed::ReadRow };
+        if latest.version >= change.version {
+            return Relayed::Nothing;
+        }
+        if latest.status != change.status || latest.attempts != change.attempts {
+            return Relayed::ReadRow;
+        }
+        let mut job = Job::clone(latest);
+        job.progress = change.progress;
+        job.version = change.version;
+        let job = Arc::new(job);
+        channel.latest = Some(job.clone());
+        let _ = channel.sender.send(Event::Job(job));
+        Relayed::Published
+    }
+
+    /// Tells every subscriber to re-read its job (changes may have been
+    /// missed), one re-read per job shared by its subscribers.
+    pub fn resync(&self) {
+        for channel in self.lock().values_mut() {
+            channel.last_reread = None;
+            let _ = channel.sender.send(Event::Resync);
+        }
+    }
+
+    pub fn set_live(&self, live: bool) {
+        self.live.store(live, Ordering::Release);
+    }
+
+    /// Whether every change made elsewhere reaches this hub (see `live`).
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
     }
 
     /// Events of the job `job_id` from now on.
@@ -51,7 +126,11 @@ impl JobHub {
         let receiver = self
             .lock()
             .entry(job_id.to_owned())
-            .or_insert_with(|| Channel { sender: broadcast::channel(CAPACITY).0, last_reread: Some(Instant::now()) })
+            .or_insert_with(|| Channel {
+                sender: broadcast::channel(CAPACITY).0,
+                last_reread: Some(Instant::now()),
+                latest: None,
+            })
             .sender
             .subscribe();
         JobEvents { hub: self.clone(), job_id: job_id.to_owned(), receiver }
@@ -73,11 +152,11 @@ impl JobHub {
 pub struct JobEvents {
     hub: JobHub,
     job_id: String,
-    receiver: broadcast::Receiver<Arc<Job>>,
+    receiver: broadcast::Receiver<Event>,
 }
 
 impl JobEvents {
-    pub async fn recv(&mut self) -> Result<Arc<Job>, RecvError> {
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
         self.receiver.recv().await
     }
 
@@ -117,6 +196,13 @@ mod tests {
     use super::*;
     use crate::db::JobStatus;
 
+    fn received(event: Result<Event, RecvError>) -> Arc<Job> {
+        match event {
+            Ok(Event::Job(job)) => job,
+            other => panic!("expected a job, got {other:?}"),
+        }
+    }
+
     fn job(id: &str) -> Job {
         let now = chrono::Utc::now().naive_utc();
         Job {
@@ -135,6 +221,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             updated_at: now,
+            version: 1,
         }
     }
 
@@ -145,7 +232,7 @@ mod tests {
         let mut b = hub.subscribe("b");
         hub.publish(job("a"));
         hub.publish(job("unwatched"));
-        assert_eq!(a.recv().await.unwrap().id, "a");
+        assert_eq!(received(a.recv().await).id, "a");
         assert!(matches!(b.receiver.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
         drop(b);
         assert_eq!(hub.watched_jobs(), 1);
@@ -172,11 +259,48 @@ mod tests {
         let mut second = hub.subscribe("a");
         drop(first);
         hub.publish(job("a"));
-        assert_eq!(second.recv().await.unwrap().id, "a");
+        assert_eq!(received(second.recv().await).id, "a");
         drop(second);
         assert_eq!(hub.watched_jobs(), 0);
         let mut again = hub.subscribe("a");
         hub.publish(job("a"));
-        assert_eq!(again.recv().await.unwrap().id, "a");
+        assert_eq!(received(again.recv().await).id, "a");
+    }
+
+    #[tokio::test]
+    async fn relayed_progress_needs_no_query_but_other_changes_do() {
+        let hub = JobHub::default();
+        let mut events = hub.subscribe("a");
+        let change = |status, progress, version| JobChange {
+            id: "a".into(),
+            owner_id: "owner".into(),
+            status,
+            progress,
+            attempts: 1,
+            version,
+        };
+        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.1, 2)), Relayed::ReadRow), "no row yet");
+        hub.publish(job("a"));
+        received(events.recv().await);
+        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.7, 1)), Relayed::Nothing), "already published");
+        assert!(matches!(hub.relay(&change(JobStatus::Running, 0.7, 2)), Relayed::Published));
+        let relayed = received(events.recv().await);
+        assert_eq!((relayed.progress, relayed.version), (0.7, 2));
+        assert!(matches!(hub.relay(&change(JobStatus::Succeeded, 1.0, 3)), Relayed::ReadRow));
+        assert!(matches!(
+            hub.relay(&JobChange { id: "b".into(), ..change(JobStatus::Running, 0.5, 9) }),
+            Relayed::Nothing
+        ));
+    }
+
+    #[tokio::test]
+    async fn resync_reaches_every_subscriber_and_reopens_rereads() {
+        let hub = JobHub::default();
+        let mut first = hub.subscribe("a");
+        let second = hub.subscribe("a");
+        assert!(!second.claim_reread(Duration::from_secs(60)));
+        hub.resync();
+        assert!(matches!(first.recv().await, Ok(Event::Resync)));
+        assert!(second.claim_reread(Duration::from_secs(60)), "a resync re-reads at once");
     }
 }

@@ -2,14 +2,17 @@
 //! that publishes their changes, what callers can ask of them, and the
 //! sweeper that removes abandoned and expired uploads.
 
+pub mod events;
 mod hub;
 mod output;
+mod policy;
 mod process;
 pub mod sweeper;
 mod watch;
 pub mod worker;
 
-pub use hub::JobHub;
+pub use events::Relay;
+pub use hub::{Event, JobHub};
 pub use output::JobOutput;
 pub use watch::watch_job;
 

@@ -14,23 +14,27 @@ use chrono::{NaiveDateTime, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
+use super::hub::Event;
+use super::policy::{self, ErrorCode, Next};
 use super::process::{ProcessError, process};
 use crate::app::App;
-use crate::db::{Claim, Job, JobFinish, JobStatus};
+use crate::db::{Claim, Fence, Job, JobFinish, JobStatus};
 use crate::storage::StorageError;
 use crate::uploads;
 
 /// How often a running job's progress is published (at most).
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
-/// Runs the worker until `shutdown` turns true; jobs still running then are
-/// handed back to the queue for another worker.
+/// Runs the worker until `shutdown` turns true: it then claims no more, and
+/// the jobs it runs may finish within `--shutdown-grace-secs`; those still
+/// running then are handed back to the queue, their attempt not counted.
 pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
     let concurrency = app.config.worker_concurrency;
     if concurrency == 0 {
         return;
     }
-    let worker_id = format!("worker-{}", uuid::Uuid::new_v4());
+    // The process id tells an operator (and the crash tests) which process holds a job.
+    let worker_id = format!("worker-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     tracing::info!(%worker_id, concurrency, "worker started");
     let slots = Arc::new(Semaphore::new(concurrency));
     let mut running = JoinSet::new();
@@ -73,8 +77,9 @@ fn lease_until(app: &App) -> NaiveDateTime {
 }
 
 async fn fail_exhausted(app: &App) {
-    let exhausted =
-        app.db.fail_exhausted_jobs(now(), "the worker running this job stopped responding on its last attempt").await;
+    let lost = "the worker running this job stopped responding on its last attempt";
+    let spent = "the job has no attempts left";
+    let exhausted = app.db.fail_exhausted_jobs(now(), lost, spent).await;
     match exhausted {
         Ok(jobs) => jobs.into_iter().for_each(|job| app.hub.publish(job)),
         Err(err) => tracing::error!(error = %err, "failing exhausted jobs"),
@@ -97,6 +102,7 @@ async fn claim(app: &App, worker_id: &str) -> Option<Job> {
     }
 }
 
+/// How a run ended before the policy has its say.
 enum Ending {
     Processed(Result<super::JobOutput, ProcessError>),
     LeaseLost,
@@ -104,6 +110,10 @@ enum Ending {
     Shutdown,
 }
 
+/// Runs one claimed attempt to its end. Every write is fenced on this
+/// attempt (worker and attempt number): once the job was cancelled or taken
+/// over, the first write that fails stops the run, and no later write of
+/// this run lands.
 async fn run_job(
     app: App,
     worker_id: String,
@@ -111,21 +121,21 @@ async fn run_job(
     _slot: OwnedSemaphorePermit,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let fence = Fence { worker_id: &worker_id, attempt: job.attempts };
     let upload = match app.db.find_upload(&job.owner_id, &job.upload_id).await {
         Ok(Some(upload)) => upload,
         Ok(None) => {
-            return finish(
-                &app,
-                &worker_id,
-                &job,
-                JobFinish::Failed { code: "UPLOAD_MISSING", message: "the upload no longer exists" },
-            )
-            .await;
+            let failure = Failure::new(ErrorCode::UploadMissing, "the upload no longer exists");
+            return end(&app, fence, &job, Err(failure)).await;
         }
-        Err(err) => return retry(&app, &worker_id, &job, &err.to_string()).await,
+        Err(err) => {
+            tracing::warn!(job = %job.id, error = %err, "reading the job's upload failed");
+            let failure = Failure::new(ErrorCode::Database, "the database did not answer");
+            return end(&app, fence, &job, Err(failure)).await;
+        }
     };
-    // Cancellation here is published on the hub, and seen at once; elsewhere
-    // it shows as a lost lease at the next heartbeat.
+    // A cancellation reaches the hub at once from this instance, and through
+    // the relay from others; a lost lease shows at the next fenced write.
     let mut events = app.hub.subscribe(&job.id);
     let bytes_read = Arc::new(AtomicU64::new(0));
     let options = uploads::profile_options(&upload, &app.config);
@@ -134,132 +144,115 @@ async fn run_job(
     let mut ticker = tokio::time::interval(PROGRESS_EVERY);
     let heartbeat_every = app.config.job_lease() / 3;
     let mut last_heartbeat = Instant::now();
+    // Set once the instance is shutting down: the run may finish until then.
+    let mut deadline: Option<tokio::time::Instant> = None;
     let ending = loop {
         tokio::select! {
             output = &mut work => break Ending::Processed(output),
-            _ = shutdown.changed() => break Ending::Shutdown,
+            // The guard `wait_for` returns is not Send: drop it where it is made.
+            _ = async { drop(shutdown.wait_for(|stop| *stop).await) }, if deadline.is_none() => {
+                deadline = Some(tokio::time::Instant::now() + app.config.shutdown_grace());
+            }
+            _ = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
+                break Ending::Shutdown;
+            }
             Ok(event) = events.recv() => {
-                if event.status == JobStatus::Cancelled {
+                if let Event::Job(event) = event && event.status == JobStatus::Cancelled {
                     break Ending::Cancelled;
                 }
             }
             _ = ticker.tick() => {
                 let progress = fraction(bytes_read.load(Ordering::Relaxed), upload.size);
-                if progress > job.progress {
-                    job.progress = progress;
-                    job.updated_at = now();
-                    app.hub.publish(job.clone());
+                let beat = last_heartbeat.elapsed() >= heartbeat_every;
+                if progress <= job.progress && !beat {
+                    continue;
                 }
-                if last_heartbeat.elapsed() >= heartbeat_every {
-                    last_heartbeat = Instant::now();
-                    match app.db.heartbeat_job(&job.id, &worker_id, lease_until(&app), job.progress, now()).await {
-                        Ok(true) => {}
-                        Ok(false) => break Ending::LeaseLost,
-                        // The lease outlives a few missed beats; keep going.
-                        Err(err) => tracing::warn!(error = %err, job = %job.id, "heartbeat failed"),
+                let lease = beat.then(|| lease_until(&app));
+                match app.db.record_progress(&job.id, fence, progress.max(job.progress), lease, now()).await {
+                    Ok(Some(row)) => {
+                        if beat {
+                            last_heartbeat = Instant::now();
+                        }
+                        job = row;
+                        app.hub.publish(job.clone());
                     }
+                    Ok(None) => break Ending::LeaseLost,
+                    // The lease outlives a few missed beats; keep going.
+                    Err(err) => tracing::warn!(error = %err, job = %job.id, "recording progress failed"),
                 }
             }
         }
     };
-    match ending {
+    let outcome = match ending {
         Ending::Processed(Ok(output)) => match serde_json::to_string(&output) {
-            Ok(result) => finish(&app, &worker_id, &job, JobFinish::Succeeded { result: &result }).await,
-            Err(err) => {
-                finish(
-                    &app,
-                    &worker_id,
-                    &job,
-                    JobFinish::Failed { code: "INTERNAL", message: &format!("storing the result failed: {err}") },
-                )
-                .await
-            }
+            Ok(result) => Ok(Some(result)),
+            Err(err) => Err(Failure::new(ErrorCode::Internal, format!("storing the result failed: {err}"))),
         },
         Ending::Processed(Err(ProcessError::Unreadable(reason))) => {
-            finish(&app, &worker_id, &job, JobFinish::Failed { code: "UNREADABLE_FILE", message: &reason }).await
+            Err(Failure::new(ErrorCode::UnreadableFile, reason))
         }
         Ending::Processed(Err(err @ ProcessError::Crashed(_))) => {
             tracing::error!(job = %job.id, error = %err, "processor crashed");
-            finish(
-                &app,
-                &worker_id,
-                &job,
-                JobFinish::Failed { code: "INTERNAL", message: "processing failed unexpectedly" },
-            )
-            .await
+            Err(Failure::new(ErrorCode::Internal, "processing failed unexpectedly"))
         }
         Ending::Processed(Err(ProcessError::Storage(StorageError::Missing(key)))) => {
             tracing::warn!(job = %job.id, %key, "the upload's object is gone");
-            let message = "the uploaded file is no longer in storage";
-            finish(&app, &worker_id, &job, JobFinish::Failed { code: "UPLOAD_MISSING", message }).await
+            Err(Failure::new(ErrorCode::UploadMissing, "the uploaded file is no longer in storage"))
         }
         Ending::Processed(Err(ProcessError::Storage(StorageError::Changed(key)))) => {
             tracing::warn!(job = %job.id, %key, "the upload's object changed after it was confirmed");
-            let message = "the uploaded file changed after it was confirmed";
-            finish(&app, &worker_id, &job, JobFinish::Failed { code: "UPLOAD_CHANGED", message }).await
+            Err(Failure::new(ErrorCode::UploadChanged, "the uploaded file changed after it was confirmed"))
         }
         Ending::Processed(Err(err @ ProcessError::Storage(_))) => {
             tracing::warn!(job = %job.id, error = %err, "attempt failed");
-            let message = err.to_string();
-            if job.attempts >= job.max_attempts {
-                finish(&app, &worker_id, &job, JobFinish::Failed { code: "STORAGE", message: &message }).await
-            } else {
-                retry(&app, &worker_id, &job, &message).await
-            }
+            Err(Failure::new(ErrorCode::Storage, err.to_string()))
         }
-        Ending::LeaseLost => tracing::warn!(job = %job.id, "the job was taken over or cancelled; stopped"),
-        Ending::Cancelled => tracing::info!(job = %job.id, "job cancelled; stopped"),
+        Ending::LeaseLost => return tracing::warn!(job = %job.id, "the job was taken over or cancelled; stopped"),
+        Ending::Cancelled => return tracing::info!(job = %job.id, "job cancelled; stopped"),
         // A run stops by itself only when dropped, so Stopped is never awaited here.
-        Ending::Shutdown | Ending::Processed(Err(ProcessError::Stopped)) => {
-            finish(&app, &worker_id, &job, JobFinish::Release).await
+        Ending::Shutdown | Ending::Processed(Err(ProcessError::Stopped)) => Ok(None),
+    };
+    end(&app, fence, &job, outcome).await
+}
+
+/// Why an attempt failed: a stable code and a reason for people.
+struct Failure {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure { code, message: message.into() }
+    }
+}
+
+/// Records the attempt's end as the policy decides: `Ok(Some(result))` a
+/// success, `Ok(None)` an interrupted attempt, `Err` a failure.
+async fn end(app: &App, fence: Fence<'_>, job: &Job, outcome: Result<Option<String>, Failure>) {
+    let ending = match &outcome {
+        Ok(Some(_)) => policy::Ending::Succeeded,
+        Ok(None) => policy::Ending::Interrupted,
+        Err(failure) => policy::Ending::Failed(failure.code),
+    };
+    let next =
+        policy::next_step(ending, job.attempts, job.max_attempts, app.config.job_retry_delay(), policy::jitter());
+    let message = outcome.as_ref().err().map(|failure| failure.message.as_str()).unwrap_or_default();
+    let finish = match (next, &outcome) {
+        (Next::Succeed, Ok(Some(result))) => JobFinish::Succeeded { result },
+        (Next::Fail(code), _) => JobFinish::Failed { code: code.as_str(), message },
+        (Next::RetryAfter(delay), Err(failure)) => {
+            tracing::info!(job = %job.id, ?delay, "job will be retried");
+            let wake = app.wake.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                wake.notify_one();
+            });
+            JobFinish::Retry { code: failure.code.as_str(), message, run_after: now() + delay }
         }
-    }
-}
-
-/// Hands the job back to the queue for another attempt after a backoff,
-/// and wakes a worker when it is due.
-async fn retry(app: &App, worker_id: &str, job: &Job, message: &str) {
-    let delay = retry_delay(app.config.job_retry_delay(), job.attempts, jitter());
-    tracing::info!(job = %job.id, ?delay, "job will be retried");
-    finish(app, worker_id, job, JobFinish::Retry { message, run_after: now() + delay }).await;
-    let wake = app.wake.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        wake.notify_one();
-    });
-}
-
-/// No attempt waits longer than this after the previous one.
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
-
-/// How long a job waits after its `attempts`-th attempt failed: `base`,
-/// doubled for each earlier failure, stretched by up to half by `jitter`
-/// (0..1) so jobs that failed together (one outage) do not all come back
-/// at the same moment.
-fn retry_delay(base: Duration, attempts: i32, jitter: f64) -> Duration {
-    let doublings = attempts.saturating_sub(1).clamp(0, 20) as u32;
-    let delay = base.saturating_mul(1 << doublings).min(MAX_RETRY_DELAY);
-    delay.mul_f64(1.0 + 0.5 * jitter.clamp(0.0, 1.0)).min(MAX_RETRY_DELAY)
-}
-
-/// A number in 0..1 that differs per call; std's randomly keyed hasher is
-/// random enough to spread retries.
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let bits = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    (bits >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// Progress while running stays below 1: 1 means the result is stored.
-fn fraction(done: u64, total: i64) -> f64 {
-    if total <= 0 {
-        return 0.0;
-    }
-    (done as f64 / total as f64).clamp(0.0, 0.99)
-}
-
-async fn finish(app: &App, worker_id: &str, job: &Job, how: JobFinish<'_>) {
-    match app.db.finish_job(&job.id, worker_id, how, now()).await {
+        _ => JobFinish::Release,
+    };
+    match app.db.finish_job(&job.id, fence, finish, now()).await {
         Ok(Some(job)) => {
             tracing::info!(job = %job.id, status = job.status.as_str(), "job attempt ended");
             app.hub.publish(job);
@@ -270,36 +263,10 @@ async fn finish(app: &App, worker_id: &str, job: &Job, how: JobFinish<'_>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_exponentially() {
-        let base = Duration::from_secs(15);
-        assert_eq!(retry_delay(base, 1, 0.0), base);
-        assert_eq!(retry_delay(base, 2, 0.0), base * 2);
-        assert_eq!(retry_delay(base, 3, 0.0), base * 4);
-        assert_eq!(retry_delay(base, 1, 1.0), base.mul_f64(1.5));
-        assert_eq!(retry_delay(base, 40, 0.0), MAX_RETRY_DELAY);
-        assert_eq!(retry_delay(base, 40, 1.0), MAX_RETRY_DELAY);
+/// Progress while running stays below 1: 1 means the result is stored.
+fn fraction(done: u64, total: i64) -> f64 {
+    if total <= 0 {
+        return 0.0;
     }
-
-    /// With the default settings, the last attempt comes after a
-    /// 30-second outage has ended, whatever the jitter.
-    #[test]
-    fn defaults_outlast_a_30_second_outage() {
-        let config = crate::config::Config::from_args(Vec::<String>::new()).unwrap();
-        let waited: Duration = (1..config.job_max_attempts as i32)
-            .map(|attempt| retry_delay(config.job_retry_delay(), attempt, 0.0))
-            .sum();
-        assert!(waited > Duration::from_secs(30), "{waited:?}");
-    }
-
-    #[test]
-    fn jitter_spreads() {
-        let values: Vec<f64> = (0..100).map(|_| jitter()).collect();
-        assert!(values.iter().all(|v| (0.0..1.0).contains(v)));
-        assert!(values.iter().any(|v| *v < 0.5) && values.iter().any(|v| *v >= 0.5));
-    }
+    (done as f64 / total as f64).clamp(0.0, 0.99)
 }

@@ -87,6 +87,31 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A Loupe process started by [`TestApp::spawn_sibling`]; killed when dropped.
+pub struct Sibling {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Sibling {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: the process gets no chance to hand anything back.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sibling {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub struct TestApp {
     pub server: Option<Server>,
     pub url: String,
@@ -213,10 +238,27 @@ impl TestApp {
         Caller::Cookie(cookie)
     }
 
+    /// Starts on a PostgreSQL database the test made itself (on a server of
+    /// its own, say), which the test also removes.
+    pub async fn start_on_postgres(url: &str, extra_args: &[&str]) -> TestApp {
+        let mut app = TestApp::prepare_with(
+            TestDatabase { url: url.to_owned(), pg_name: None },
+            tempfile::tempdir().expect("temp dir"),
+            extra_args,
+            String::new(),
+        );
+        app.boot().await;
+        app
+    }
+
     /// A test's own folder and database, not yet running.
     async fn prepare(backend: Backend, extra_args: &[&str], url: String) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = TestDatabase::create(backend, dir.path()).await;
+        TestApp::prepare_with(database, dir, extra_args, url)
+    }
+
+    fn prepare_with(database: TestDatabase, dir: tempfile::TempDir, extra_args: &[&str], url: String) -> TestApp {
         TestApp {
             server: None,
             url,
@@ -362,6 +404,30 @@ impl TestApp {
         (app, switch, sibling)
     }
 
+    /// Another instance on the same database and data directory as a
+    /// process of its own, which a test can kill; waits until it is ready.
+    pub async fn spawn_sibling(&self, extra_args: &[&str]) -> Sibling {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut args = self.args(extra_args.iter().map(|s| s.to_string()));
+        args[1] = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_loupe"))
+            .args(&args)
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("loupe starts");
+        let sibling = Sibling { child, url: format!("http://127.0.0.1:{port}") };
+        for _ in 0..300 {
+            if let Ok(response) = self.http.get(format!("{}/readyz", sibling.url)).send().await
+                && response.status() == 200
+            {
+                return sibling;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the sibling process never got ready");
+    }
+
     pub async fn start_sibling(&self, extra_args: &[&str]) -> Server {
         let mut config = Config::from_args(self.args(extra_args.iter().map(|s| s.to_string()))).expect("valid config");
         config.providers = self.providers.clone();
@@ -381,7 +447,7 @@ impl TestApp {
     /// Runs SQL straight on the test's database, to stage what the API
     /// cannot (a crashed worker's job, another user's rows).
     pub async fn execute_sql(&self, sql: &str) {
-        if self.database.pg_name.is_some() {
+        if self.database.url.starts_with("postgres") {
             let mut conn = AsyncPgConnection::establish(&self.database.url).await.unwrap();
             conn.batch_execute(sql).await.unwrap();
         } else {
@@ -398,7 +464,7 @@ impl TestApp {
             n: i64,
         }
         let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
-        if self.database.pg_name.is_some() {
+        if self.database.url.starts_with("postgres") {
             use diesel_async::RunQueryDsl;
             let mut conn = AsyncPgConnection::establish(&self.database.url).await.unwrap();
             query.get_result::<Count>(&mut conn).await.unwrap().n
@@ -713,6 +779,7 @@ pub const JOB_UPDATES: &str =
 pub const JOB_QUERY: &str = "query($id: ID!) { job(id: $id) {
     id status progress attempts createdAt startedAt finishedAt
     error { code message }
+    lastFailure { code message }
     upload { id filename size status }
     result {
         __typename

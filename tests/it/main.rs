@@ -11,6 +11,7 @@ mod deletion;
 mod errors;
 mod http;
 mod immutability;
+mod instances;
 mod journey;
 mod limits;
 mod log_secrets;

@@ -14,6 +14,9 @@ on_both_backends!(
     lagging_subscriber_still_sees_the_end,
     cancelled_jobs_never_run,
     instances_share_the_queue,
+    a_taken_over_attempt_is_fenced,
+    a_busy_hub_does_not_postpone_rereads,
+    a_run_whose_job_was_taken_over_stops,
 );
 
 async fn crashed_and_pending_jobs_run_after_restart(backend: Backend) {
@@ -48,11 +51,19 @@ async fn exhausted_jobs_fail(backend: Backend) {
          lease_expires_at = '2000-01-01 00:00:00' WHERE id = '{job_id}'"
     ))
     .await;
+    // Attempts spent, yet PENDING (an older Loupe retried database errors
+    // without counting): no claim may take it beyond its maximum.
+    let spent = app.submit("spent.csv", None, b"a\n1\n").await;
+    app.execute_sql(&format!("UPDATE jobs SET attempts = max_attempts WHERE id = '{spent}'")).await;
     app.restart_with(&[]).await;
     let job = app.finished_job(&job_id).await;
     assert_eq!(job["status"], "FAILED");
     assert_eq!(job["error"]["code"], "ATTEMPTS_EXHAUSTED");
     assert!(job["error"]["message"].as_str().unwrap().contains("stopped responding"));
+    let job = app.finished_job(&spent).await;
+    assert_eq!(job["status"], "FAILED", "{job:#}");
+    assert_eq!(job["error"]["code"], "ATTEMPTS_EXHAUSTED");
+    assert_eq!(job["attempts"], 3, "never more than the maximum");
 }
 
 /// A subscriber that falls more than the hub's capacity behind re-reads the
@@ -75,7 +86,7 @@ async fn lagging_subscriber_still_sees_the_end(backend: Backend) {
     }
     app.execute_sql(&format!(
         "UPDATE jobs SET status = 'FAILED', error_code = 'INTERNAL', error_message = 'staged', \
-         finished_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP WHERE id = '{job_id}'"
+         finished_at = CURRENT_TIMESTAMP, updated_at = CURRENT_TIMESTAMP, version = version + 1 WHERE id = '{job_id}'"
     ))
     .await;
     let rest: Vec<_> = tokio::time::timeout(Duration::from_secs(20), updates.collect::<Vec<_>>())
@@ -173,4 +184,121 @@ async fn subscribers_get_the_result_from_the_database() {
     let last = &updates.last().unwrap()["data"]["jobUpdates"];
     assert_eq!(last["status"], "SUCCEEDED");
     assert_eq!(last["result"]["__typename"], "TableProfile", "the subscriber got the result");
+}
+
+/// A runner whose lease ran out and whose job was taken over, here by the
+/// same worker (as when one process claims its own expired job again), can
+/// write nothing more: not progress, not a heartbeat, not an ending. Every
+/// write moves the job's version on.
+async fn a_taken_over_attempt_is_fenced(backend: Backend) {
+    use loupe::db::{Claim, Fence, JobFinish};
+    let app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let job_id = app.submit("fenced.csv", None, b"a\n1\n").await;
+    let db = &app.app().db;
+    let now = chrono::Utc::now().naive_utc();
+    let second = chrono::TimeDelta::seconds(1);
+    let worker = "worker-under-test";
+    let first = db.claim_job(&Claim { worker_id: worker, now, lease_until: now + second }).await.unwrap().unwrap();
+    assert_eq!((first.id.as_str(), first.attempts), (job_id.as_str(), 1));
+    let old = Fence { worker_id: worker, attempt: 1 };
+    let beat = db.record_progress(&job_id, old, 0.25, None, now).await.unwrap().expect("the fence holds");
+    assert!(beat.version > first.version);
+
+    // The lease runs out; the same worker takes the job over.
+    let later = now + second * 10;
+    let claim = Claim { worker_id: worker, now: later, lease_until: later + second * 30 };
+    let taken = db.claim_job(&claim).await.unwrap().expect("the expired job is claimable");
+    assert_eq!(taken.attempts, 2);
+    assert!(taken.version > beat.version);
+    assert_eq!(taken.error_code.as_deref(), Some("WORKER_LOST"), "the lost attempt is explained");
+
+    let lease = Some(later + second * 60);
+    assert!(db.record_progress(&job_id, old, 0.9, lease, later).await.unwrap().is_none(), "stale heartbeat");
+    assert!(db.record_progress(&job_id, old, 0.9, None, later).await.unwrap().is_none(), "stale progress");
+    for finish in [
+        JobFinish::Succeeded { result: "{}" },
+        JobFinish::Failed { code: "INTERNAL", message: "stale" },
+        JobFinish::Retry { code: "STORAGE", message: "stale", run_after: later },
+        JobFinish::Release,
+    ] {
+        assert!(db.finish_job(&job_id, old, finish, later).await.unwrap().is_none(), "a stale ending");
+    }
+    let stranger = Fence { worker_id: "another-worker", attempt: 2 };
+    assert!(db.record_progress(&job_id, stranger, 0.9, None, later).await.unwrap().is_none());
+
+    let current = Fence { worker_id: worker, attempt: 2 };
+    let progressed = db.record_progress(&job_id, current, 0.5, lease, later).await.unwrap().expect("holds");
+    assert_eq!((progressed.progress, progressed.attempts), (0.5, 2));
+    assert!(progressed.version > taken.version);
+    let ended = JobFinish::Failed { code: "UNREADABLE_FILE", message: "staged" };
+    let done = db.finish_job(&job_id, current, ended, later).await.unwrap().expect("holds");
+    assert!(done.version > progressed.version);
+    let job = app.ok(JOB_QUERY, json!({ "id": job_id })).await["job"].clone();
+    assert_eq!(job["status"], "FAILED");
+    assert_eq!(job["error"]["message"], "staged", "nothing of the stale attempt landed: {job:#}");
+    assert_eq!(job["progress"], 0.5);
+}
+
+/// A change no event announces (another instance's, with no relay) is seen
+/// within the re-read period however many events the job's channel
+/// carries: events used to restart the re-read timer, so a steady stream
+/// of them postponed it for ever.
+async fn a_busy_hub_does_not_postpone_rereads(backend: Backend) {
+    let app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;
+    let job_id = app.submit("busy.csv", None, b"a\n1\n").await;
+    let viewer = loupe::auth::Viewer::local();
+    let mut updates = loupe::jobs::watch_job(app.app(), &viewer, &job_id).await.unwrap().boxed();
+    let first = updates.next().await.unwrap();
+    // As when the PostgreSQL relay goes down: subscribers re-read at once,
+    // then every period. (On SQLite there is no relay.)
+    app.app().hub.set_live(false);
+    app.app().hub.resync();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let hub = app.app().hub.clone();
+    let noise = tokio::spawn(async move {
+        loop {
+            hub.publish(first.clone());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let staged = std::time::Instant::now();
+    // On PostgreSQL, with its trigger off for this session: no announcement.
+    let quiet = if backend == Backend::Postgres { "SET session_replication_role = replica; " } else { "" };
+    app.execute_sql(&format!(
+        "{quiet}UPDATE jobs SET status = 'FAILED', error_code = 'INTERNAL', error_message = 'staged', \
+         finished_at = CURRENT_TIMESTAMP, version = version + 1 WHERE id = '{job_id}'"
+    ))
+    .await;
+    let end = tokio::time::timeout(Duration::from_secs(10), updates.next()).await;
+    noise.abort();
+    let seen_after = staged.elapsed();
+    let end = end.expect("the re-read was postponed").expect("the end");
+    assert_eq!(end.status.as_str(), "FAILED");
+    // The period is max(--job-poll-ms, 1 s) = 1 s here; the bound leaves room for a loaded machine.
+    assert!(seen_after < Duration::from_secs(3), "seen after {seen_after:?}");
+}
+
+/// The same through a real run: while the worker runs a job, its attempt
+/// is taken over as its own worker would after the lease ran out (same
+/// worker id, one more attempt). The stale run stops at its next write and
+/// records nothing; the worker then runs the job again, and only that
+/// attempt ends it. Fenced on the worker id alone, the stale run would
+/// have gone on to succeed as attempt 2.
+async fn a_run_whose_job_was_taken_over_stops(backend: Backend) {
+    let app = TestApp::start_with(backend, &["--worker-concurrency", "1"]).await;
+    let mut csv = String::from("id,value\n");
+    while csv.len() < 20_000_000 {
+        csv.push_str("12345,67.89\n");
+    }
+    let job_id = app.submit("taken.csv", None, csv.as_bytes()).await;
+    app.wait_for_job(&job_id, |job| job["status"] == "RUNNING").await;
+    app.execute_sql(&format!(
+        "UPDATE jobs SET attempts = attempts + 1, version = version + 1, \
+         lease_expires_at = '2000-01-01 00:00:00' WHERE id = '{job_id}' AND status = 'RUNNING'"
+    ))
+    .await;
+    let job = app.finished_job(&job_id).await;
+    assert_eq!(job["status"], "SUCCEEDED", "{job:#}");
+    assert_eq!(job["attempts"], 3, "the stale run stopped; a third attempt ended the job: {job:#}");
+    assert_eq!(job["lastFailure"]["code"], "WORKER_LOST");
 }

@@ -39,12 +39,15 @@ async fn storage_outage_is_retried_with_backoff(backend: Backend) {
     let started = Instant::now();
     let survived = app.submit("survives.csv", None, b"a\n1\n2\n").await;
     let pending_again = |job: &serde_json::Value| job["status"] == "PENDING" && job["attempts"] == 2;
-    app.wait_for_job(&survived, pending_again).await;
+    let waiting = app.wait_for_job(&survived, pending_again).await;
+    assert_eq!(waiting["lastFailure"]["code"], "STORAGE", "why it waits shows: {waiting:#}");
+    assert!(waiting["error"].is_null());
     assert!(started.elapsed() >= Duration::from_millis(500), "the second attempt waited");
     switch.set(true);
     let job = app.wait_for_job(&survived, is_terminal).await;
     assert_eq!(job["status"], "SUCCEEDED", "{job:#}");
     assert_eq!(job["attempts"], 3);
+    assert_eq!(job["lastFailure"]["code"], "STORAGE", "the failed attempts stay explained");
     assert!(started.elapsed() >= Duration::from_millis(1500), "waited 0.5 s, then 1 s: {:?}", started.elapsed());
 
     switch.set(false);

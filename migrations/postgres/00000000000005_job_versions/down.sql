@@ -1,0 +1,3 @@
+DROP TRIGGER jobs_notify ON jobs;
+DROP FUNCTION loupe_notify_job();
+ALTER TABLE jobs DROP COLUMN version;

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::harness::{JOB_QUERY, JOB_UPDATES, Protocol, TestApp, is_terminal, on_both_backends};
+use crate::harness::{JOB_QUERY, JOB_UPDATES, Protocol, TestApp, error_code, is_terminal, on_both_backends};
 
 on_both_backends!(
     csv_upload_is_profiled_live,
@@ -13,6 +13,7 @@ on_both_backends!(
     late_subscriber_gets_the_end,
     confirm_is_idempotent,
     legacy_protocol_subscriptions,
+    subscriptions_of_every_shape_are_answered,
     jobs_are_paginated_newest_first,
     listed_jobs_bring_upload_and_result,
     behind_a_proxy_presigned_urls_use_the_public_url,
@@ -120,6 +121,36 @@ async fn legacy_protocol_subscriptions(backend: crate::harness::Backend) {
     let payloads = app.subscribe(Protocol::Legacy, JOB_UPDATES, json!({ "jobId": job_id })).await;
     let last = &payloads.last().expect("updates")["data"]["jobUpdates"];
     assert_eq!(last["status"], "SUCCEEDED", "{payloads:#?}");
+}
+
+/// A socket holds `jobUpdates` in a lean form of its own (see
+/// `graphql/job_updates.rs`); every shape of query still gets the schema's answer.
+async fn subscriptions_of_every_shape_are_answered(backend: crate::harness::Backend) {
+    let app = TestApp::start(backend).await;
+    let job_id = app.submit("shapes.csv", None, b"a\n1\n").await;
+    app.finished_job(&job_id).await;
+    for protocol in [Protocol::TransportWs, Protocol::Legacy] {
+        // An alias, the id inline and a fragment.
+        let query = format!(
+            r#"subscription {{ latest: jobUpdates(jobId: "{job_id}") {{ ...state }} }} fragment state on Job {{ id status }}"#
+        );
+        let payloads = app.subscribe(protocol, &query, json!({})).await;
+        assert_eq!(payloads.len(), 1, "{payloads:#?}");
+        assert_eq!(payloads[0]["data"]["latest"], json!({ "id": job_id, "status": "SUCCEEDED" }), "{payloads:#?}");
+
+        // A field the schema does not have: its error once, and the end.
+        let unknown = "subscription($id: ID!) { jobUpdates(jobId: $id) { status nope } }";
+        let payloads = app.subscribe(protocol, unknown, json!({ "id": job_id })).await;
+        assert_eq!(payloads.len(), 1, "{payloads:#?}");
+        assert!(payloads[0]["errors"][0]["message"].as_str().unwrap().contains("nope"), "{payloads:#?}");
+
+        // Not an id, and nobody's job.
+        let payloads = app.subscribe(protocol, JOB_UPDATES, json!({ "jobId": "x" })).await;
+        assert_eq!(error_code(&payloads[0]), "BAD_USER_INPUT", "{payloads:#?}");
+        let nobodys = uuid::Uuid::now_v7().to_string();
+        let payloads = app.subscribe(protocol, JOB_UPDATES, json!({ "jobId": nobodys })).await;
+        assert_eq!(error_code(&payloads[0]), "NOT_FOUND", "{payloads:#?}");
+    }
 }
 
 async fn jobs_are_paginated_newest_first(backend: crate::harness::Backend) {

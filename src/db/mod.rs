@@ -8,6 +8,7 @@
 
 mod jobs;
 mod logins;
+mod metrics;
 pub mod migrations;
 mod models;
 mod schema;
@@ -26,6 +27,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
 pub use jobs::{Claim, JobFinish};
+pub use metrics::{PoolFigures, QueueFigures};
 pub use models::{ApiToken, Job, JobStatus, LoginAttempt, NewJob, NewUpload, Session, Upload, UploadStatus, User};
 
 /// SQLite through diesel's synchronous driver, run on tokio's blocking pool.

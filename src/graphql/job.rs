@@ -183,6 +183,10 @@ impl JobSubscription {
     ) -> async_graphql::Result<impl Stream<Item = Job> + use<>> {
         let job_id = super::parse_id(&job_id, "job")?;
         let updates = jobs::watch_job(super::app(ctx)?, super::viewer(ctx)?, &job_id).await?;
-        Ok(updates.map(Job::from))
+        let counted = crate::metrics::Open::subscription();
+        Ok(updates.map(move |job| {
+            let _counted_while_streaming = &counted;
+            Job::from(job)
+        }))
     }
 }

@@ -41,7 +41,7 @@ impl JobHub {
     pub fn publish(&self, job: Job) {
         if let Some(channel) = self.lock().get(&job.id) {
             // An error only means the last subscriber is leaving right now.
-            let _ = channel.sender.send(Arc::new(job));
+            crate::metrics::event_published(channel.sender.send(Arc::new(job)).unwrap_or(0));
         }
     }
 

@@ -56,7 +56,11 @@ async fn next(mut watch: Watch) -> Option<(Job, Watch)> {
     loop {
         let candidate = match tokio::time::timeout(watch.reread_every, watch.events.recv()).await {
             Ok(Ok(job)) => Some(Job::clone(&job)),
-            Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) => Box::pin(watch.reread()).await,
+            Ok(Err(RecvError::Lagged(missed))) => {
+                crate::metrics::events_lagged(missed);
+                Box::pin(watch.reread()).await
+            }
+            Ok(Err(RecvError::Closed)) => Box::pin(watch.reread()).await,
             // Half the interval: subscribers' timers drift apart, and the job is still
             // re-read at least once per interval whichever of them wakes first.
             Err(_) if watch.events.claim_reread(watch.reread_every / 2) => match Box::pin(watch.reread()).await {

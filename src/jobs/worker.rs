@@ -49,7 +49,9 @@ pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
         }
         match claim(&app, &worker_id).await {
             Some(job) => {
-                running.spawn(run_job(app.clone(), worker_id.clone(), job, slot, shutdown.clone()));
+                let span = tracing::info_span!("job", job_id = %job.id);
+                let run = run_job(app.clone(), worker_id.clone(), job, slot, shutdown.clone());
+                running.spawn(tracing::Instrument::instrument(run, span));
                 continue;
             }
             None => drop(slot),
@@ -76,7 +78,10 @@ async fn fail_exhausted(app: &App) {
     let exhausted =
         app.db.fail_exhausted_jobs(now(), "the worker running this job stopped responding on its last attempt").await;
     match exhausted {
-        Ok(jobs) => jobs.into_iter().for_each(|job| app.hub.publish(job)),
+        Ok(jobs) => jobs.into_iter().for_each(|job| {
+            crate::metrics::attempt_ended(&job);
+            app.hub.publish(job)
+        }),
         Err(err) => tracing::error!(error = %err, "failing exhausted jobs"),
     }
 }
@@ -86,6 +91,7 @@ async fn claim(app: &App, worker_id: &str) -> Option<Job> {
     match app.db.claim_job(&claim).await {
         Ok(Some(job)) => {
             tracing::info!(job = %job.id, attempt = job.attempts, "job claimed");
+            crate::metrics::job_claimed();
             app.hub.publish(job.clone());
             Some(job)
         }
@@ -221,6 +227,7 @@ async fn run_job(
 async fn retry(app: &App, worker_id: &str, job: &Job, message: &str) {
     let delay = retry_delay(app.config.job_retry_delay(), job.attempts, jitter());
     tracing::info!(job = %job.id, ?delay, "job will be retried");
+    crate::metrics::job_retried();
     finish(app, worker_id, job, JobFinish::Retry { message, run_after: now() + delay }).await;
     let wake = app.wake.clone();
     tokio::spawn(async move {
@@ -262,6 +269,7 @@ async fn finish(app: &App, worker_id: &str, job: &Job, how: JobFinish<'_>) {
     match app.db.finish_job(&job.id, worker_id, how, now()).await {
         Ok(Some(job)) => {
             tracing::info!(job = %job.id, status = job.status.as_str(), "job attempt ended");
+            crate::metrics::attempt_ended(&job);
             app.hub.publish(job);
         }
         Ok(None) => tracing::warn!(job = %job.id, "job was taken over before it finished"),

@@ -14,6 +14,8 @@ mod immutability;
 mod journey;
 mod limits;
 mod log_secrets;
+mod logs;
+mod metrics;
 mod migrations;
 mod provider;
 mod queue;

@@ -9,6 +9,8 @@ mod auth;
 mod authorization;
 mod deletion;
 mod errors;
+mod external_store;
+mod garage;
 mod http;
 mod immutability;
 mod journey;

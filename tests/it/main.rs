@@ -29,4 +29,5 @@ mod sign_in;
 mod sites;
 mod storage;
 mod store;
+mod store_faults;
 mod web;

@@ -197,7 +197,7 @@ pub fn job_retried() {
     metrics::counter!("loupe_job_retries_total").increment(1);
 }
 
-/// A job change was published; `receivers` subscribers got it.
+/// A job change was published (watched or not); `receivers` subscribers got it.
 pub fn event_published(receivers: usize) {
     metrics::counter!("loupe_events_published_total").increment(1);
     metrics::counter!("loupe_events_delivered_total").increment(receivers as u64);

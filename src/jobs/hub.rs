@@ -39,10 +39,12 @@ impl JobHub {
     /// last `CAPACITY` events for as long as nothing newer replaces them,
     /// and a result can be megabytes. Subscribers read it from the database.
     pub fn publish(&self, job: Job) {
-        if let Some(channel) = self.lock().get(&job.id) {
+        let receivers = match self.lock().get(&job.id) {
             // An error only means the last subscriber is leaving right now.
-            crate::metrics::event_published(channel.sender.send(Arc::new(job)).unwrap_or(0));
-        }
+            Some(channel) => channel.sender.send(Arc::new(job)).unwrap_or(0),
+            None => 0,
+        };
+        crate::metrics::event_published(receivers);
     }
 
     /// Events of the job `job_id` from now on.

@@ -188,7 +188,7 @@ async fn jobs_outlast_an_s3_outage_shorter_than_their_retry_budget() {
         // three tries make an attempt last about two seconds).
         let job = job_now(&app, job_id).await;
         assert!(!is_terminal(&job), "{job:#}");
-        assert!(job["attempts"].as_i64().unwrap() >= 2, "retried during the outage: {job:#}");
+        assert!(job["attempts"].as_i64().unwrap() >= 1, "tried during the outage: {job:#}");
     }
     switch.set(true);
     let back = Instant::now();
@@ -201,6 +201,7 @@ async fn jobs_outlast_an_s3_outage_shorter_than_their_retry_budget() {
         attempts.push(job["attempts"].as_i64().unwrap());
     }
     assert_eq!(readyz(&worker).await.0, 200, "ready again");
+    // Every first attempt fell in the outage, so every job was retried.
     assert!(attempts.iter().all(|a| (2..=5).contains(a)), "{attempts:?}");
     println!(
         "S3 outage of {:.1} s (retry delay 1 s doubling, 5 attempts): {} jobs all SUCCEEDED, the last {:.2} s \

@@ -78,6 +78,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 /// serves HTTP and starts the worker.
 pub async fn start(config: Config) -> anyhow::Result<Server> {
     config.validate().map_err(anyhow::Error::msg)?;
+    crate::metrics::install();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;

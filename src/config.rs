@@ -233,11 +233,29 @@ pub struct Config {
     #[arg(long, env = "LOUPE_AUTH_RECHECK_SECS", default_value_t = 30)]
     pub auth_recheck_secs: u64,
 
+    /// Bearer token that `GET /metrics` (Prometheus) requires, at least 16
+    /// characters. Unset: /metrics answers 404, since its figures (jobs,
+    /// requests, connections) tell anyone who can reach it how Loupe is used.
+    #[arg(long, env = "LOUPE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Log lines as `text` (for people) or `json` (one object per line, for
+    /// log collectors); either way every line of a request carries its
+    /// `request_id` and every line of a job's run its `job_id`.
+    #[arg(long, env = "LOUPE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Sign-in providers, from `LOUPE_OIDC_*` and `LOUPE_GITHUB_*` (see
     /// [`Providers::from_env`]); there are any number of them, which flags
     /// cannot express.
     #[arg(skip)]
     pub providers: Vec<ProviderConfig>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// One configured sign-in provider.
@@ -416,6 +434,9 @@ impl Config {
                  _CLIENT_SECRET), listen on 127.0.0.1, or pass --insecure-single-user on a trusted network",
                 self.listen
             ));
+        }
+        if self.metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
+            return Err("LOUPE_METRICS_TOKEN must be at least 16 characters (it guards /metrics)".into());
         }
         if self.session_idle_secs == 0 || self.session_max_secs == 0 {
             return Err("LOUPE_SESSION_IDLE_SECS and LOUPE_SESSION_MAX_SECS must be at least 1".into());

@@ -13,6 +13,7 @@ pub mod graphql;
 pub mod health;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod profile;
 pub mod storage;
 pub mod uploads;

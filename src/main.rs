@@ -3,16 +3,20 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::Parser;
-use loupe::config::{Cli, Command, Providers};
+use loupe::config::{Cli, Command, LogFormat, Providers};
 use loupe::profile::{Format, ProfileOptions, Profiler, TableProfile};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,s3s=warn")))
-        .init();
     let mut cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,s3s=warn"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match cli.config.log_format {
+        LogFormat::Text => logs.init(),
+        // One object per line; its spans (request, job) carry the ids.
+        LogFormat::Json => logs.json().with_current_span(false).with_span_list(true).init(),
+    }
     cli.config.providers = Providers::from_env(std::env::vars()).map_err(anyhow::Error::msg)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => loupe::app::start(cli.config).await?.run_until_signal().await,

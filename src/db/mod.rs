@@ -9,6 +9,7 @@
 mod jobs;
 mod listen;
 mod logins;
+mod metrics;
 pub mod migrations;
 mod models;
 mod schema;
@@ -31,6 +32,7 @@ use futures_util::future::BoxFuture;
 
 pub use jobs::{Claim, Fence, JobFinish};
 pub use listen::{JobChange, Listener, Notice};
+pub use metrics::{PoolFigures, QueueFigures};
 pub use models::{ApiToken, Job, JobStatus, LoginAttempt, NewJob, NewUpload, Session, Upload, UploadStatus, User};
 
 /// SQLite through diesel's synchronous driver, run where it is called.

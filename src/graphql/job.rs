@@ -194,6 +194,12 @@ impl JobSubscription {
         }
         let job_id = super::parse_id(&job_id, "job")?;
         let updates = jobs::watch_job(super::app(ctx)?, super::viewer(ctx)?, &job_id).await?;
-        Ok(updates.map(Job::from).boxed())
+        let counted = crate::metrics::Open::subscription();
+        Ok(updates
+            .map(move |job| {
+                let _counted_while_streaming = &counted;
+                Job::from(job)
+            })
+            .boxed())
     }
 }

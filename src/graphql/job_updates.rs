@@ -70,6 +70,7 @@ struct Render {
     operation_name: Option<String>,
     variables: Variables,
     _open: Open,
+    _gauge: crate::metrics::Open,
 }
 
 impl Lean {
@@ -92,6 +93,7 @@ impl Lean {
                 operation_name: request.operation_name.clone(),
                 variables: request.variables.clone(),
                 _open: open,
+                _gauge: crate::metrics::Open::subscription(),
             };
             Some((app, viewer, job_id, render))
         })();

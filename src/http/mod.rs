@@ -1,13 +1,16 @@
 //! The HTTP surface, every route in one place: `/graphql` (POST to execute,
 //! GET for GraphiQL), `/graphql/ws` for subscriptions, health probes, when
 //! Loupe serves its own object store the bucket's S3 routes on the same
-//! origin, and the web app at `/` with its files under `/assets/`. Any
-//! other page a browser navigates to is the app's own route, so it gets
-//! the app; explicit routes (the bucket's among them) always win over that.
+//! origin, `/metrics` for Prometheus, and the web app at `/` with its files
+//! under `/assets/`. Any other page a browser navigates to is the app's own
+//! route, so it gets the app; explicit routes (the bucket's among them)
+//! always win over that.
 
 mod auth;
 mod graphql;
 mod guard;
+mod metrics;
+mod observe;
 mod web;
 mod ws;
 
@@ -67,7 +70,8 @@ pub fn router(app: App, embedded: Option<&EmbeddedStore>, sites: Sites, sockets:
                 .with_state(app.auth.clone()),
         )
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready).with_state(app))
+        .route("/readyz", get(ready).with_state(app.clone()))
+        .route("/metrics", get(metrics::metrics).with_state(app))
         .merge(
             Router::new()
                 .route("/", get(web::index))
@@ -78,7 +82,9 @@ pub fn router(app: App, embedded: Option<&EmbeddedStore>, sites: Sites, sockets:
     if let Some(store) = embedded {
         router = router.merge(store.routes());
     }
-    router.layer(middleware::from_fn_with_state(sites, guard::check))
+    // Observed outside the guard, so refused requests are counted and logged
+    // with their id too; both run after routing, when the route is known.
+    router.layer(middleware::from_fn_with_state(sites, guard::check)).layer(middleware::from_fn(observe::observe))
 }
 
 /// 200 once the server takes work (migrated, storage ready, worker

@@ -36,12 +36,15 @@ pub struct Sockets {
     max: usize,
 }
 
-/// One open socket, counted until dropped.
-struct Counted(Arc<AtomicUsize>);
+/// One open socket, counted (here and in `/metrics`) until dropped.
+struct Counted {
+    count: Arc<AtomicUsize>,
+    _metric: crate::metrics::Open,
+}
 
 impl Drop for Counted {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -61,7 +64,7 @@ impl Sockets {
             self.count.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
-        Some(Counted(self.count.clone()))
+        Some(Counted { count: self.count.clone(), _metric: crate::metrics::Open::websocket() })
     }
 }
 

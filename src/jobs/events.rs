@@ -80,10 +80,14 @@ impl Relay {
                     app.hub.set_live(false);
                     let Some(err) = ended else { return };
                     tracing::warn!(error = %err, "lost the database's job announcements; reconnecting");
+                    crate::metrics::notify_reconnect();
                     // Subscribers switch to periodic re-reads until the relay is back.
                     app.hub.resync();
                 }
-                Err(err) => tracing::warn!(error = %err, ?backoff, "listening to job announcements failed"),
+                Err(err) => {
+                    tracing::warn!(error = %err, ?backoff, "listening to job announcements failed");
+                    crate::metrics::notify_reconnect();
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}

@@ -70,14 +70,18 @@ impl JobHub {
     /// last `CAPACITY` events for as long as nothing newer replaces them,
     /// and a result can be megabytes. Subscribers read it from the database.
     pub fn publish(&self, job: Job) {
-        if let Some(channel) = self.lock().get_mut(&job.id) {
-            let job = Arc::new(job);
-            if channel.latest.as_ref().is_none_or(|latest| latest.version < job.version) {
-                channel.latest = Some(job.clone());
+        let receivers = match self.lock().get_mut(&job.id) {
+            Some(channel) => {
+                let job = Arc::new(job);
+                if channel.latest.as_ref().is_none_or(|latest| latest.version < job.version) {
+                    channel.latest = Some(job.clone());
+                }
+                // An error only means the last subscriber is leaving right now.
+                channel.sender.send(Event::Job(job)).unwrap_or(0)
             }
-            // An error only means the last subscriber is leaving right now.
-            let _ = channel.sender.send(Event::Job(job));
-        }
+            None => 0,
+        };
+        crate::metrics::event_published(receivers);
     }
 
     /// Publishes another instance's change when it is news here: a change

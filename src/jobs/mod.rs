@@ -32,6 +32,7 @@ pub async fn get_job(app: &App, viewer: &Viewer, id: &str) -> AppResult<Job> {
 /// its worker. Cancelling a cancelled job returns it; a finished one cannot be.
 pub async fn cancel_job(app: &App, viewer: &Viewer, id: &str) -> AppResult<Job> {
     if let Some(job) = app.db.cancel_job(&viewer.user_id, id, chrono::Utc::now().naive_utc()).await? {
+        crate::metrics::job_cancelled();
         app.hub.publish(job.clone());
         return Ok(job);
     }

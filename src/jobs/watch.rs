@@ -82,7 +82,11 @@ async fn next(mut watch: Watch) -> Option<(Job, Watch)> {
                     watch.next_reread = Instant::now() + watch.period();
                     Box::pin(watch.shared_reread()).await
                 }
-                Err(RecvError::Lagged(_) | RecvError::Closed) => Box::pin(watch.reread()).await,
+                Err(RecvError::Lagged(missed)) => {
+                    crate::metrics::events_lagged(missed);
+                    Box::pin(watch.reread()).await
+                }
+                Err(RecvError::Closed) => Box::pin(watch.reread()).await,
             },
             _ = tokio::time::sleep_until(watch.next_reread) => {
                 watch.next_reread = Instant::now() + watch.period();

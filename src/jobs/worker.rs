@@ -53,7 +53,9 @@ pub async fn run(app: App, mut shutdown: watch::Receiver<bool>) {
         }
         match claim(&app, &worker_id).await {
             Some(job) => {
-                running.spawn(run_job(app.clone(), worker_id.clone(), job, slot, shutdown.clone()));
+                let span = tracing::info_span!("job", job_id = %job.id);
+                let run = run_job(app.clone(), worker_id.clone(), job, slot, shutdown.clone());
+                running.spawn(tracing::Instrument::instrument(run, span));
                 continue;
             }
             None => drop(slot),
@@ -81,7 +83,10 @@ async fn fail_exhausted(app: &App) {
     let spent = "the job has no attempts left";
     let exhausted = app.db.fail_exhausted_jobs(now(), lost, spent).await;
     match exhausted {
-        Ok(jobs) => jobs.into_iter().for_each(|job| app.hub.publish(job)),
+        Ok(jobs) => jobs.into_iter().for_each(|job| {
+            crate::metrics::attempt_ended(&job);
+            app.hub.publish(job)
+        }),
         Err(err) => tracing::error!(error = %err, "failing exhausted jobs"),
     }
 }
@@ -91,6 +96,7 @@ async fn claim(app: &App, worker_id: &str) -> Option<Job> {
     match app.db.claim_job(&claim).await {
         Ok(Some(job)) => {
             tracing::info!(job = %job.id, attempt = job.attempts, "job claimed");
+            crate::metrics::job_claimed();
             app.hub.publish(job.clone());
             Some(job)
         }
@@ -243,6 +249,7 @@ async fn end(app: &App, fence: Fence<'_>, job: &Job, outcome: Result<Option<Stri
         (Next::Fail(code), _) => JobFinish::Failed { code: code.as_str(), message },
         (Next::RetryAfter(delay), Err(failure)) => {
             tracing::info!(job = %job.id, ?delay, "job will be retried");
+            crate::metrics::job_retried();
             let wake = app.wake.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
@@ -255,6 +262,7 @@ async fn end(app: &App, fence: Fence<'_>, job: &Job, outcome: Result<Option<Stri
     match app.db.finish_job(&job.id, fence, finish, now()).await {
         Ok(Some(job)) => {
             tracing::info!(job = %job.id, status = job.status.as_str(), "job attempt ended");
+            crate::metrics::attempt_ended(&job);
             app.hub.publish(job);
         }
         Ok(None) => tracing::warn!(job = %job.id, "job was taken over before it finished"),

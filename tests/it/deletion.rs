@@ -13,6 +13,7 @@ on_both_backends!(
     abandoned_uploads_are_swept,
     finished_uploads_are_swept_after_retention,
 );
+crate::garage::on_garage!(deleting_an_upload_removes_everything, abandoned_uploads_are_swept);
 
 const DELETE: &str = "mutation($id: ID!) { deleteUpload(id: $id) }";
 

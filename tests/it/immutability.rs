@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::harness::{Backend, JOB_QUERY, TestApp, on_both_backends};
 
 on_both_backends!(upload_urls_write_once, a_changed_object_fails_the_job, external_store_writes_once);
+crate::garage::on_garage!(a_changed_object_fails_the_job);
 
 async fn upload_urls_write_once(backend: Backend) {
     let mut app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;

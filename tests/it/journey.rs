@@ -18,6 +18,12 @@ on_both_backends!(
     listed_jobs_bring_upload_and_result,
     behind_a_proxy_presigned_urls_use_the_public_url,
 );
+crate::garage::on_garage!(
+    gzip_json_lines_are_profiled,
+    binary_upload_is_summarised,
+    late_subscriber_gets_the_end,
+    confirm_is_idempotent,
+);
 
 async fn csv_upload_is_profiled_live(backend: crate::harness::Backend) {
     let app = TestApp::start(backend).await;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::harness::{Backend, TestApp, is_terminal, on_both_backends};
 
 on_both_backends!(deleted_object_fails_upload_missing_at_once, storage_outage_is_retried_with_backoff);
+crate::garage::on_garage!(deleted_object_fails_upload_missing_at_once);
 
 async fn deleted_object_fails_upload_missing_at_once(backend: Backend) {
     let mut app = TestApp::start_with(backend, &["--worker-concurrency", "0"]).await;

@@ -68,7 +68,10 @@ TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 class Server:
     """A release `loupe` on a free port with its own data dir (and database)."""
 
-    def __init__(self, postgres, worker_concurrency=2, store=None, max_websockets=None):
+    def __init__(self, postgres, worker_concurrency=2, store=None, max_websockets=None,
+                 cpu=None, database=None):
+        """`cpu`: pin the server to that core (`taskset -c`); `database`: an
+        existing PostgreSQL database to share, neither created nor dropped here."""
         self.dir = tempfile.mkdtemp(prefix="loupe-bench-")
         # With another server as its external S3 service, objects live there.
         self.objects = os.path.join((store or self).dir, "objects", "loupe")
@@ -83,8 +86,12 @@ class Server:
             self.db = f"loupe_bench_{uuid.uuid4().hex[:12]}"
             subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", self.db], check=True)
             env["DATABASE_URL"] = f"{PG}/{self.db}"
+        elif database:
+            env["DATABASE_URL"] = f"{PG}/{database}"
         argv = [LOUPE, "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.dir,
                 "--worker-concurrency", str(worker_concurrency)]
+        if cpu is not None:
+            argv = ["taskset", "-c", str(cpu)] + argv
         if store:
             with open(os.path.join(store.dir, "embedded-s3.credentials")) as f:
                 key_id, secret = f.read().strip().split(":", 1)

@@ -69,13 +69,17 @@ impl JobHub {
     /// Publishes the job's row, which holds no result: the channel keeps its
     /// last `CAPACITY` events for as long as nothing newer replaces them,
     /// and a result can be megabytes. Subscribers read it from the database.
+    ///
+    /// A row no newer than the last one published is not news (watches
+    /// take only a higher version): a periodic re-read of a quiet job finds
+    /// the row as it was, and sending it would wake every subscriber of
+    /// the job for nothing.
     pub fn publish(&self, job: Job) {
         let receivers = match self.lock().get_mut(&job.id) {
+            Some(channel) if channel.latest.as_ref().is_some_and(|latest| latest.version >= job.version) => return,
             Some(channel) => {
                 let job = Arc::new(job);
-                if channel.latest.as_ref().is_none_or(|latest| latest.version < job.version) {
-                    channel.latest = Some(job.clone());
-                }
+                channel.latest = Some(job.clone());
                 // An error only means the last subscriber is leaving right now.
                 channel.sender.send(Event::Job(job)).unwrap_or(0)
             }
@@ -240,6 +244,19 @@ mod tests {
         assert!(matches!(b.receiver.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
         drop(b);
         assert_eq!(hub.watched_jobs(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_row_no_newer_than_the_last_is_not_sent() {
+        let hub = JobHub::default();
+        let mut events = hub.subscribe("a");
+        hub.publish(job("a"));
+        hub.publish(job("a"));
+        hub.publish(Job { version: 0, ..job("a") });
+        hub.publish(Job { version: 2, ..job("a") });
+        assert_eq!(received(events.recv().await).version, 1);
+        assert_eq!(received(events.recv().await).version, 2);
+        assert!(matches!(events.receiver.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
     }
 
     #[tokio::test]

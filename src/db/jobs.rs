@@ -55,7 +55,7 @@ impl Db {
             Ok(jobs::table
                 .filter(jobs::id.eq(id).and(jobs::owner_id.eq(owner_id)))
                 .select(Job::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?)
         })
@@ -66,7 +66,7 @@ impl Db {
             Ok(jobs::table
                 .filter(jobs::upload_id.eq(upload_id))
                 .select(Job::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?)
         })

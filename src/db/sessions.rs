@@ -33,7 +33,7 @@ impl Db {
                 .filter(sessions::expires_at.gt(now))
                 .filter(sessions::last_seen_at.gt(idle_since))
                 .select((Session::as_select(), User::as_select()))
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?)
         })

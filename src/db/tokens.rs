@@ -22,7 +22,7 @@ impl Db {
                 .filter(api_tokens::secret_hash.eq(secret_hash))
                 .filter(api_tokens::expires_at.is_null().or(api_tokens::expires_at.gt(now)))
                 .select((ApiToken::as_select(), User::as_select()))
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?)
         })
@@ -35,7 +35,7 @@ impl Db {
                 .filter(api_tokens::id.eq(id))
                 .filter(api_tokens::expires_at.is_null().or(api_tokens::expires_at.gt(now)))
                 .select(api_tokens::id)
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?;
             Ok(found.is_some())

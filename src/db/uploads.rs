@@ -23,7 +23,7 @@ impl Db {
             Ok(uploads::table
                 .filter(uploads::id.eq(id).and(uploads::owner_id.eq(owner_id)))
                 .select(Upload::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?)
         })
@@ -58,7 +58,7 @@ impl Db {
                     .do_nothing()
                     .execute(conn)
                     .await?;
-                Ok(jobs::table.filter(jobs::upload_id.eq(upload_id)).select(Job::as_select()).first(conn).await?)
+                Ok(jobs::table.filter(jobs::upload_id.eq(upload_id)).select(Job::as_select()).get_result(conn).await?)
             })
             .await
         })

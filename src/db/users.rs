@@ -10,7 +10,7 @@ impl Db {
     pub async fn ensure_user(&self, user: &User) -> DbResult<User> {
         db_run!(self, |conn| {
             diesel::insert_into(users::table).values(user).on_conflict(users::id).do_nothing().execute(conn).await?;
-            Ok(users::table.find(&user.id).select(User::as_select()).first(conn).await?)
+            Ok(users::table.find(&user.id).select(User::as_select()).get_result(conn).await?)
         })
     }
 
@@ -34,7 +34,7 @@ impl Db {
             Ok(users::table
                 .filter(users::provider.eq(&user.provider).and(users::subject.eq(&user.subject)))
                 .select(User::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await?)
         })
     }

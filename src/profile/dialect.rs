@@ -232,20 +232,48 @@ fn looks_like_jsonl(text: &[u8], complete: bool) -> bool {
     jsonl::is_object(line)
 }
 
+/// What a text is, before its dialect is worked out.
+enum Kind {
+    JsonLines,
+    Delimited,
+}
+
+/// The cheap part of [`sniff_text`]: binary content and single JSON
+/// documents are not tables; `body` is the text after any BOM.
+fn kind(body: &[u8], ext: &str, complete: bool) -> Option<Kind> {
+    if looks_binary(body) {
+        return None;
+    }
+    let jsonl_ext = matches!(ext, "jsonl" | "ndjson" | "json");
+    if looks_like_jsonl(body, complete) || (body.is_empty() && jsonl_ext) {
+        return Some(Kind::JsonLines);
+    }
+    // A `.json` file that is not one object per line is a single JSON
+    // document (array or pretty-printed object): not a table.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if jsonl_ext && matches!(first, Some(b'[' | b'{')) {
+        return None;
+    }
+    Some(Kind::Delimited)
+}
+
+/// Whether [`sniff_text`] would find a table in `text`, without the work of
+/// finding its delimiter, quote and header.
+pub fn is_tabular_text(text: &[u8], filename: &str, complete: bool) -> bool {
+    let body = text.strip_prefix(BOM).unwrap_or(text);
+    kind(body, &base_ext(filename), complete).is_some()
+}
+
 /// Detects the dialect of decompressed `text` (which may start with a BOM).
 /// `complete` says whether `text` is the whole stream.
 pub fn sniff_text(text: &[u8], filename: &str, complete: bool) -> Option<Sniffed> {
     let bom = text.starts_with(BOM);
     let body = if bom { &text[BOM.len()..] } else { text };
-    if looks_binary(body) {
-        return None;
-    }
-    let enc = encoding::detect(body);
     let ext = base_ext(filename);
+    let kind = kind(body, &ext, complete)?;
+    let enc = encoding::detect(body);
     let le = line_ending(body);
-    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    let jsonl_ext = matches!(ext.as_str(), "jsonl" | "ndjson" | "json");
-    if looks_like_jsonl(body, complete) || (body.is_empty() && jsonl_ext) {
+    if let Kind::JsonLines = kind {
         return Some(Sniffed {
             format: Format::JsonLines,
             compression: Compression::None,
@@ -256,11 +284,6 @@ pub fn sniff_text(text: &[u8], filename: &str, complete: bool) -> Option<Sniffed
             bom,
             encoding: enc,
         });
-    }
-    // A `.json` file that is not one object per line is a single JSON
-    // document (array or pretty-printed object): not a table.
-    if jsonl_ext && matches!(first, Some(b'[' | b'{')) {
-        return None;
     }
     let ext_delim = if matches!(ext.as_str(), "tsv" | "tab") { b'\t' } else { b',' };
     let mut best: Option<(f64, usize, u8)> = None;

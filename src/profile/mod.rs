@@ -222,6 +222,16 @@ pub fn sniff(head: &[u8], filename: &str) -> Option<Sniffed> {
     dialect::sniff_text(head, filename, head.len() < SNIFF_BYTES)
 }
 
+/// Whether [`sniff`] would find a table in the first bytes of a file: the
+/// same verdict, without working out the dialect (the profiler does that
+/// itself).
+pub fn is_tabular(head: &[u8], filename: &str) -> bool {
+    if decompress::is_gzip(head) {
+        return dialect::is_tabular_text(&decompress::gunzip_prefix(head, SNIFF_BYTES), filename, false);
+    }
+    dialect::is_tabular_text(head, filename, head.len() < SNIFF_BYTES)
+}
+
 /// Streams a file through detection, decompression, parsing and statistics.
 pub struct Profiler {
     input: decompress::Input,

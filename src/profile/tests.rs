@@ -307,6 +307,30 @@ fn binary_is_not_tabular() {
 }
 
 #[test]
+fn is_tabular_agrees_with_sniff() {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"a,b\n1,2\n").expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    let cases: [(&[u8], &str); 9] = [
+        (b"a,b\n1,2\n", "x.csv"),
+        (b"\xEF\xBB\xBFa;b\n1;2\n", "x.txt"),
+        (b"{\"a\": 1}\n{\"a\": 2}\n", "x.jsonl"),
+        (b"[{\"a\": 1}]", "x.json"),
+        (b"{\n  \"a\": 1\n}\n", "x.json"),
+        (b"", "x.jsonl"),
+        (b"\0\x01\x02\x03", "x.bin"),
+        (b"just one line of prose", "notes.txt"),
+        (&gz, "x.csv.gz"),
+    ];
+    for (head, name) in cases {
+        assert_eq!(is_tabular(head, name), sniff(head, name).is_some(), "{name}: {head:?}");
+    }
+    assert!(!is_tabular(b"\0\x01\x02\x03", "x.bin"));
+    assert!(!is_tabular(b"[{\"a\": 1}]", "x.json"));
+    assert!(is_tabular(&gz, "x.csv.gz"));
+}
+
+#[test]
 fn junk_in_numeric_column() {
     let mut text = String::from("x\n");
     for i in 0..10_000 {

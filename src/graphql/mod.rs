@@ -6,6 +6,7 @@ mod errors;
 mod job;
 mod job_updates;
 mod limits;
+mod parsed;
 mod profile;
 mod result;
 mod scalars;
@@ -52,6 +53,7 @@ pub fn sdl() -> String {
 fn builder(max_subscriptions: usize) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .extension(ErrorCodes)
+        .extension(parsed::ParsedQueries::default())
         .extension(websocket::WebSocketRules { max_subscriptions })
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

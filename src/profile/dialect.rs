@@ -114,12 +114,46 @@ pub fn parse_records(text: &[u8], delim: u8, quote: u8, max: usize, complete: bo
 }
 
 fn parse_with(rdr: &mut Reader, text: &[u8], max: usize, complete: bool) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    each_record(rdr, text, max, complete, |out, ends| {
+        let mut start = 0;
+        let fields = ends
+            .iter()
+            .map(|&end| {
+                let f = String::from_utf8_lossy(&out[start..end]).into_owned();
+                start = end;
+                f
+            })
+            .collect();
+        records.push(fields);
+    });
+    records
+}
+
+/// The number of fields of each of the first `max` records: all that
+/// scoring a delimiter needs, without a string per field.
+fn field_counts(text: &[u8], delim: u8, quote: u8, max: usize, complete: bool) -> Vec<usize> {
+    with_reader(delim, quote, |rdr| {
+        let mut counts = Vec::new();
+        each_record(rdr, text, max, complete, |_, ends| counts.push(ends.len()));
+        counts
+    })
+}
+
+/// Calls `record` with the fields (their bytes, and where each ends) of
+/// each of the first `max` records of `text`.
+fn each_record(
+    rdr: &mut Reader,
+    text: &[u8],
+    max: usize,
+    complete: bool,
+    mut record: impl FnMut(&[u8], &[usize]),
+) {
     let mut out = vec![0u8; 4096];
     let mut ends = vec![0usize; 64];
-    let mut records = Vec::new();
     let mut pos = 0;
-    let (mut o, mut e) = (0, 0);
-    while records.len() < max {
+    let (mut o, mut e, mut seen) = (0, 0, 0);
+    while seen < max {
         let input = &text[pos..];
         if input.is_empty() && !complete {
             break;
@@ -137,32 +171,23 @@ fn parse_with(rdr: &mut Reader, text: &[u8], max: usize, complete: bool) -> Vec<
             ReadRecordResult::OutputFull => out.resize(out.len() * 2, 0),
             ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
             ReadRecordResult::Record => {
-                let mut start = 0;
-                let fields = ends[..e]
-                    .iter()
-                    .map(|&end| {
-                        let f = String::from_utf8_lossy(&out[start..end]).into_owned();
-                        start = end;
-                        f
-                    })
-                    .collect();
-                records.push(fields);
+                record(&out[..o], &ends[..e]);
+                seen += 1;
                 o = 0;
                 e = 0;
             }
             ReadRecordResult::End => break,
         }
     }
-    records
 }
 
 /// Score of a delimiter: (share of records with the modal field count,
 /// modal field count). A delimiter that never splits scores zero.
-fn score(records: &[Vec<String>]) -> (f64, usize) {
-    if records.is_empty() {
+fn score(mut counts: Vec<usize>) -> (f64, usize) {
+    if counts.is_empty() {
         return (0.0, 0);
     }
-    let mut counts: Vec<usize> = records.iter().map(Vec::len).collect();
+    let records = counts.len();
     counts.sort_unstable();
     let (mut best, mut best_n, mut i) = (0, 0, 0);
     while i < counts.len() {
@@ -176,7 +201,7 @@ fn score(records: &[Vec<String>]) -> (f64, usize) {
     if best < 2 {
         return (0.0, best);
     }
-    (best_n as f64 / records.len() as f64, best)
+    (best_n as f64 / records as f64, best)
 }
 
 fn detect_quote(text: &[u8], delim: u8) -> u8 {
@@ -288,8 +313,7 @@ pub fn sniff_text(text: &[u8], filename: &str, complete: bool) -> Option<Sniffed
     let ext_delim = if matches!(ext.as_str(), "tsv" | "tab") { b'\t' } else { b',' };
     let mut best: Option<(f64, usize, u8)> = None;
     for d in DELIMITERS {
-        let recs = parse_records(body, d, b'"', SNIFF_RECORDS, complete);
-        let (share, cols) = score(&recs);
+        let (share, cols) = score(field_counts(body, d, b'"', SNIFF_RECORDS, complete));
         if share == 0.0 {
             continue;
         }

@@ -120,7 +120,9 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
                 path_style: true,
             };
             let description = format!("embedded S3 at {public_url}/{} on {}", settings.bucket, store.root().display());
-            (Storage::new(&settings).reading_from(store.bucket_folder()), Some(store), description)
+            let storage =
+                Storage::embedded(&settings, store.bucket_folder()).context("signing for the embedded store")?;
+            (storage, Some(store), description)
         }
     };
 

@@ -5,6 +5,7 @@
 //! for everything but reading objects, which [`source`] takes from its folder.
 
 pub mod embedded;
+mod presign;
 mod source;
 
 pub use source::ObjectSource;
@@ -88,6 +89,8 @@ pub struct Storage {
     bucket: String,
     /// The embedded store's bucket folder, where objects are read directly.
     local_folder: Option<std::path::PathBuf>,
+    /// Signs upload URLs without the SDK (the embedded store).
+    put_signer: Option<presign::PutSigner>,
 }
 
 impl Storage {
@@ -97,13 +100,16 @@ impl Storage {
             Some(endpoint) => self::client(settings, endpoint),
             None => client.clone(),
         };
-        Storage { client, presigner, bucket: settings.bucket.clone(), local_folder: None }
+        Storage { client, presigner, bucket: settings.bucket.clone(), local_folder: None, put_signer: None }
     }
 
-    /// Reads objects from `folder` (the embedded store's bucket) rather than over HTTP.
-    pub fn reading_from(mut self, folder: std::path::PathBuf) -> Storage {
-        self.local_folder = Some(folder);
-        self
+    /// Storage on the embedded store, whose bucket is `folder`: objects are
+    /// read from there rather than over HTTP, and upload URLs are signed
+    /// here rather than through the SDK.
+    pub fn embedded(settings: &S3Settings, folder: std::path::PathBuf) -> Result<Storage, StorageError> {
+        let endpoint = settings.presign_endpoint.as_deref().unwrap_or(&settings.endpoint);
+        let put_signer = presign::PutSigner::new(settings, endpoint)?;
+        Ok(Storage { local_folder: Some(folder), put_signer: Some(put_signer), ..Storage::new(settings) })
     }
 
     /// Creates the bucket when the store does not have it yet.
@@ -135,6 +141,9 @@ impl Storage {
         size: u64,
         ttl: Duration,
     ) -> Result<PresignedRequest, StorageError> {
+        if let Some(signer) = &self.put_signer {
+            return Ok(signer.presign_put(key, content_type, size, ttl, chrono::Utc::now()));
+        }
         let presigning = PresigningConfig::expires_in(ttl).map_err(request_error)?;
         let request = self
             .presigner

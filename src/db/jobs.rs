@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
+use super::cached::Cached;
 use super::schema::{jobs, uploads};
 use super::{Backend, Db, DbResult, Job, JobStatus, Upload, db_run};
 
@@ -129,11 +130,13 @@ impl Db {
              RETURNING *",
             p = param
         );
-        let query = diesel::sql_query(sql)
-            .bind::<Text, _>(claim.worker_id)
-            .bind::<Timestamp, _>(claim.lease_until)
-            .bind::<Timestamp, _>(claim.now)
-            .bind::<Text, _>(WORKER_LOST);
+        let query = Cached(
+            diesel::sql_query(sql)
+                .bind::<Text, _>(claim.worker_id)
+                .bind::<Timestamp, _>(claim.lease_until)
+                .bind::<Timestamp, _>(claim.now)
+                .bind::<Text, _>(WORKER_LOST),
+        );
         db_run!(self, |conn| { Ok(query.get_result::<Job>(conn).await.optional()?) })
     }
 
@@ -142,21 +145,23 @@ impl Db {
     /// (its heartbeat and its finish both require RUNNING).
     pub async fn cancel_job(&self, owner_id: &str, id: &str, now: NaiveDateTime) -> DbResult<Option<Job>> {
         db_run!(self, |conn| {
-            Ok(diesel::update(jobs::table)
-                .filter(jobs::id.eq(id).and(jobs::owner_id.eq(owner_id)))
-                .filter(jobs::status.eq_any([JobStatus::Pending, JobStatus::Running]))
-                .set((
-                    jobs::status.eq(JobStatus::Cancelled),
-                    jobs::lease_owner.eq(None::<String>),
-                    jobs::lease_expires_at.eq(None::<NaiveDateTime>),
-                    jobs::finished_at.eq(now),
-                    jobs::updated_at.eq(now),
-                    jobs::version.eq(jobs::version + 1),
-                ))
-                .returning(Job::as_returning())
-                .get_result(conn)
-                .await
-                .optional()?)
+            Ok(Cached(
+                diesel::update(jobs::table)
+                    .filter(jobs::id.eq(id).and(jobs::owner_id.eq(owner_id)))
+                    .filter(jobs::status.eq_any([JobStatus::Pending, JobStatus::Running]))
+                    .set((
+                        jobs::status.eq(JobStatus::Cancelled),
+                        jobs::lease_owner.eq(None::<String>),
+                        jobs::lease_expires_at.eq(None::<NaiveDateTime>),
+                        jobs::finished_at.eq(now),
+                        jobs::updated_at.eq(now),
+                        jobs::version.eq(jobs::version + 1),
+                    ))
+                    .returning(Job::as_returning()),
+            )
+            .get_result(conn)
+            .await
+            .optional()?)
         })
     }
 
@@ -220,23 +225,27 @@ impl Db {
                 .filter(jobs::attempts.eq(fence.attempt));
             let row = match lease_until {
                 Some(lease_until) => {
-                    held.set((
-                        jobs::lease_expires_at.eq(lease_until),
-                        jobs::progress.eq(progress),
-                        jobs::updated_at.eq(now),
-                        jobs::version.eq(jobs::version + 1),
-                    ))
-                    .returning(Job::as_returning())
+                    Cached(
+                        held.set((
+                            jobs::lease_expires_at.eq(lease_until),
+                            jobs::progress.eq(progress),
+                            jobs::updated_at.eq(now),
+                            jobs::version.eq(jobs::version + 1),
+                        ))
+                        .returning(Job::as_returning()),
+                    )
                     .get_result(conn)
                     .await
                 }
                 None => {
-                    held.set((
-                        jobs::progress.eq(progress),
-                        jobs::updated_at.eq(now),
-                        jobs::version.eq(jobs::version + 1),
-                    ))
-                    .returning(Job::as_returning())
+                    Cached(
+                        held.set((
+                            jobs::progress.eq(progress),
+                            jobs::updated_at.eq(now),
+                            jobs::version.eq(jobs::version + 1),
+                        ))
+                        .returning(Job::as_returning()),
+                    )
                     .get_result(conn)
                     .await
                 }
@@ -270,58 +279,66 @@ impl Db {
             let update = diesel::update(held);
             let row = match &finish {
                 JobFinish::Succeeded { result } => {
-                    update
-                        .set((
-                            jobs::status.eq(JobStatus::Succeeded),
-                            jobs::progress.eq(1.0),
-                            jobs::result.eq(*result),
-                            jobs::finished_at.eq(now),
-                            no_lease,
-                        ))
-                        .returning(Job::as_returning())
-                        .get_result(conn)
-                        .await
+                    Cached(
+                        update
+                            .set((
+                                jobs::status.eq(JobStatus::Succeeded),
+                                jobs::progress.eq(1.0),
+                                jobs::result.eq(*result),
+                                jobs::finished_at.eq(now),
+                                no_lease,
+                            ))
+                            .returning(Job::as_returning()),
+                    )
+                    .get_result(conn)
+                    .await
                 }
                 JobFinish::Failed { code, message } => {
-                    update
-                        .set((
-                            jobs::status.eq(JobStatus::Failed),
-                            jobs::error_code.eq(*code),
-                            jobs::error_message.eq(*message),
-                            jobs::finished_at.eq(now),
-                            no_lease,
-                        ))
-                        .returning(Job::as_returning())
-                        .get_result(conn)
-                        .await
+                    Cached(
+                        update
+                            .set((
+                                jobs::status.eq(JobStatus::Failed),
+                                jobs::error_code.eq(*code),
+                                jobs::error_message.eq(*message),
+                                jobs::finished_at.eq(now),
+                                no_lease,
+                            ))
+                            .returning(Job::as_returning()),
+                    )
+                    .get_result(conn)
+                    .await
                 }
                 JobFinish::Retry { code, message, run_after } => {
-                    update
-                        .set((
-                            jobs::status.eq(JobStatus::Pending),
-                            jobs::progress.eq(0.0),
-                            jobs::error_code.eq(*code),
-                            jobs::error_message.eq(*message),
-                            jobs::lease_owner.eq(None::<String>),
-                            jobs::lease_expires_at.eq(*run_after),
-                            jobs::updated_at.eq(now),
-                            jobs::version.eq(jobs::version + 1),
-                        ))
-                        .returning(Job::as_returning())
-                        .get_result(conn)
-                        .await
+                    Cached(
+                        update
+                            .set((
+                                jobs::status.eq(JobStatus::Pending),
+                                jobs::progress.eq(0.0),
+                                jobs::error_code.eq(*code),
+                                jobs::error_message.eq(*message),
+                                jobs::lease_owner.eq(None::<String>),
+                                jobs::lease_expires_at.eq(*run_after),
+                                jobs::updated_at.eq(now),
+                                jobs::version.eq(jobs::version + 1),
+                            ))
+                            .returning(Job::as_returning()),
+                    )
+                    .get_result(conn)
+                    .await
                 }
                 JobFinish::Release => {
-                    update
-                        .set((
-                            jobs::status.eq(JobStatus::Pending),
-                            jobs::progress.eq(0.0),
-                            jobs::attempts.eq(jobs::attempts - 1),
-                            no_lease,
-                        ))
-                        .returning(Job::as_returning())
-                        .get_result(conn)
-                        .await
+                    Cached(
+                        update
+                            .set((
+                                jobs::status.eq(JobStatus::Pending),
+                                jobs::progress.eq(0.0),
+                                jobs::attempts.eq(jobs::attempts - 1),
+                                no_lease,
+                            ))
+                            .returning(Job::as_returning()),
+                    )
+                    .get_result(conn)
+                    .await
                 }
             };
             Ok(row.optional()?)

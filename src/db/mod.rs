@@ -11,6 +11,7 @@
 //! parameter every time it is bound again (the planner may use the value),
 //! which cost 6% of the server's CPU on the small-file journey.
 
+mod cached;
 mod jobs;
 mod listen;
 mod logins;

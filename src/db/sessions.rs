@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use super::cached::Cached;
 use super::schema::{sessions, users};
 use super::{Db, DbResult, Session, User, db_run};
 
@@ -42,7 +43,7 @@ impl Db {
     /// Records activity, which pushes the idle expiry back.
     pub async fn touch_session(&self, id: &str, now: NaiveDateTime) -> DbResult<()> {
         db_run!(self, |conn| {
-            diesel::update(sessions::table.find(id)).set(sessions::last_seen_at.eq(now)).execute(conn).await?;
+            Cached(diesel::update(sessions::table.find(id)).set(sessions::last_seen_at.eq(now))).execute(conn).await?;
             Ok(())
         })
     }

@@ -2,6 +2,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use super::cached::Cached;
 use super::schema::{api_tokens, users};
 use super::{ApiToken, Db, DbResult, User, db_run};
 
@@ -44,7 +45,9 @@ impl Db {
 
     pub async fn touch_token(&self, id: &str, now: NaiveDateTime) -> DbResult<()> {
         db_run!(self, |conn| {
-            diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(now)).execute(conn).await?;
+            Cached(diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(now)))
+                .execute(conn)
+                .await?;
             Ok(())
         })
     }

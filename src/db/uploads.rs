@@ -2,15 +2,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
+use super::cached::Cached;
 use super::schema::{jobs, uploads};
 use super::{Db, DbResult, Job, JobStatus, NewJob, NewUpload, Upload, UploadStatus, db_run};
 
 impl Db {
     pub async fn insert_upload(&self, upload: &NewUpload<'_>) -> DbResult<Upload> {
         db_run!(self, |conn| {
-            Ok(diesel::insert_into(uploads::table)
-                .values(upload)
-                .returning(Upload::as_returning())
+            Ok(Cached(diesel::insert_into(uploads::table).values(upload).returning(Upload::as_returning()))
                 .get_result(conn)
                 .await?)
         })
@@ -43,19 +42,18 @@ impl Db {
             conn.transaction(async |conn| -> DbResult<Job> {
                 // Write first: SQLite takes its write lock here rather than
                 // upgrading a read lock later, which could fail with BUSY.
-                diesel::update(uploads::table.find(upload_id))
-                    .filter(uploads::status.eq(UploadStatus::AwaitingUpload))
-                    .set((
-                        uploads::status.eq(UploadStatus::Uploaded),
-                        uploads::uploaded_at.eq(now),
-                        uploads::etag.eq(etag),
-                    ))
-                    .execute(conn)
-                    .await?;
-                diesel::insert_into(jobs::table)
-                    .values(job)
-                    .on_conflict(jobs::upload_id)
-                    .do_nothing()
+                Cached(
+                    diesel::update(uploads::table.find(upload_id))
+                        .filter(uploads::status.eq(UploadStatus::AwaitingUpload))
+                        .set((
+                            uploads::status.eq(UploadStatus::Uploaded),
+                            uploads::uploaded_at.eq(now),
+                            uploads::etag.eq(etag),
+                        )),
+                )
+                .execute(conn)
+                .await?;
+                Cached(diesel::insert_into(jobs::table).values(job).on_conflict(jobs::upload_id).do_nothing())
                     .execute(conn)
                     .await?;
                 Ok(jobs::table.filter(jobs::upload_id.eq(upload_id)).select(Job::as_select()).get_result(conn).await?)

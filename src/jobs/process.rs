@@ -47,7 +47,8 @@ pub async fn process(
     // A small object gets a buffer its size (one byte more, to see its end in
     // one read): zeroing a whole block for a 1 KB file cost more than
     // profiling it.
-    let buffer_len = usize::try_from(upload.size).map_or(READ_BYTES, |size| size.saturating_add(1).clamp(4096, READ_BYTES));
+    let buffer_len =
+        usize::try_from(upload.size).map_or(READ_BYTES, |size| size.saturating_add(1).clamp(4096, READ_BYTES));
     let run = Run { source, bytes_read, stopped: stop.0.clone(), buffer: vec![0; buffer_len] };
     let filename = upload.filename.clone();
     tokio::task::spawn_blocking(move || run.process(&filename, options))

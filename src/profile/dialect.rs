@@ -142,13 +142,7 @@ fn field_counts(text: &[u8], delim: u8, quote: u8, max: usize, complete: bool) -
 
 /// Calls `record` with the fields (their bytes, and where each ends) of
 /// each of the first `max` records of `text`.
-fn each_record(
-    rdr: &mut Reader,
-    text: &[u8],
-    max: usize,
-    complete: bool,
-    mut record: impl FnMut(&[u8], &[usize]),
-) {
+fn each_record(rdr: &mut Reader, text: &[u8], max: usize, complete: bool, mut record: impl FnMut(&[u8], &[usize])) {
     let mut out = vec![0u8; 4096];
     let mut ends = vec![0usize; 64];
     let mut pos = 0;

@@ -125,6 +125,32 @@ pub struct Job {
     pub version: i64,
 }
 
+#[cfg(test)]
+impl Job {
+    /// A running job at version 1, for tests of what handles job rows.
+    pub fn sample(id: &str) -> Job {
+        let now = chrono::Utc::now().naive_utc();
+        Job {
+            id: id.to_owned(),
+            owner_id: "owner".to_owned(),
+            upload_id: format!("upload-{id}"),
+            status: JobStatus::Running,
+            progress: 0.5,
+            attempts: 1,
+            max_attempts: 3,
+            lease_owner: None,
+            lease_expires_at: None,
+            error_code: None,
+            error_message: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = jobs)]
 pub struct NewJob<'a> {

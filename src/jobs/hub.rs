@@ -211,35 +211,13 @@ mod tests {
         }
     }
 
-    fn job(id: &str) -> Job {
-        let now = chrono::Utc::now().naive_utc();
-        Job {
-            id: id.to_owned(),
-            owner_id: "owner".to_owned(),
-            upload_id: format!("upload-{id}"),
-            status: JobStatus::Running,
-            progress: 0.5,
-            attempts: 1,
-            max_attempts: 3,
-            lease_owner: None,
-            lease_expires_at: None,
-            error_code: None,
-            error_message: None,
-            created_at: now,
-            started_at: None,
-            finished_at: None,
-            updated_at: now,
-            version: 1,
-        }
-    }
-
     #[tokio::test]
     async fn events_reach_only_their_jobs_subscribers() {
         let hub = JobHub::default();
         let mut a = hub.subscribe("a");
         let mut b = hub.subscribe("b");
-        hub.publish(job("a"));
-        hub.publish(job("unwatched"));
+        hub.publish(Job::sample("a"));
+        hub.publish(Job::sample("unwatched"));
         assert_eq!(received(a.recv().await).id, "a");
         assert!(matches!(b.receiver.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
         drop(b);
@@ -250,10 +228,10 @@ mod tests {
     async fn a_row_no_newer_than_the_last_is_not_sent() {
         let hub = JobHub::default();
         let mut events = hub.subscribe("a");
-        hub.publish(job("a"));
-        hub.publish(job("a"));
-        hub.publish(Job { version: 0, ..job("a") });
-        hub.publish(Job { version: 2, ..job("a") });
+        hub.publish(Job::sample("a"));
+        hub.publish(Job::sample("a"));
+        hub.publish(Job { version: 0, ..Job::sample("a") });
+        hub.publish(Job { version: 2, ..Job::sample("a") });
         assert_eq!(received(events.recv().await).version, 1);
         assert_eq!(received(events.recv().await).version, 2);
         assert!(matches!(events.receiver.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
@@ -279,12 +257,12 @@ mod tests {
         let first = hub.subscribe("a");
         let mut second = hub.subscribe("a");
         drop(first);
-        hub.publish(job("a"));
+        hub.publish(Job::sample("a"));
         assert_eq!(received(second.recv().await).id, "a");
         drop(second);
         assert_eq!(hub.watched_jobs(), 0);
         let mut again = hub.subscribe("a");
-        hub.publish(job("a"));
+        hub.publish(Job::sample("a"));
         assert_eq!(received(again.recv().await).id, "a");
     }
 
@@ -301,7 +279,7 @@ mod tests {
             version,
         };
         assert!(matches!(hub.relay(&change(JobStatus::Running, 0.1, 2)), Relayed::ReadRow), "no row yet");
-        hub.publish(job("a"));
+        hub.publish(Job::sample("a"));
         received(events.recv().await);
         assert!(matches!(hub.relay(&change(JobStatus::Running, 0.7, 1)), Relayed::Nothing), "already published");
         assert!(matches!(hub.relay(&change(JobStatus::Running, 0.7, 2)), Relayed::Published));

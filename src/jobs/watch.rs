@@ -164,25 +164,7 @@ mod tests {
     use crate::db::JobStatus;
 
     fn job(status: JobStatus, version: i64) -> Job {
-        let now = chrono::Utc::now().naive_utc();
-        Job {
-            id: "a".into(),
-            owner_id: "owner".into(),
-            upload_id: "upload".into(),
-            status,
-            progress: 0.0,
-            attempts: 1,
-            max_attempts: 3,
-            lease_owner: None,
-            lease_expires_at: None,
-            error_code: None,
-            error_message: None,
-            created_at: now,
-            started_at: None,
-            finished_at: None,
-            updated_at: now,
-            version,
-        }
+        Job { status, version, ..Job::sample("a") }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::auth;
 use crate::config::Config;
 use crate::db::{Db, migrations};
 use crate::http::{Sites, Sockets, SocketsClosed};
-use crate::jobs::{self, JobHub};
+use crate::jobs;
 use crate::storage::embedded::EmbeddedStore;
 use crate::storage::{S3Settings, Storage};
 
@@ -41,7 +41,7 @@ pub struct Parts {
     pub config: Arc<Config>,
     pub db: Db,
     pub storage: Storage,
-    pub hub: JobHub,
+    pub hub: jobs::JobHub,
     pub auth: auth::Auth,
     /// Wakes the worker when a job is enqueued.
     pub wake: Arc<Notify>,
@@ -59,6 +59,9 @@ pub struct Server {
     worker: JoinHandle<()>,
     sweeper: JoinHandle<()>,
     relay: JoinHandle<()>,
+    /// Told to stop once the worker has: its last changes are announced too.
+    stop_announcing: watch::Sender<bool>,
+    announcer: Option<JoinHandle<()>>,
 }
 
 /// Opens the database and applies pending migrations.
@@ -127,11 +130,12 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     };
 
     let auth = auth::Auth::new(&config, &public_url, db.clone(), local_user);
+    let (hub, outbox) = jobs::events::hub_for(db.backend());
     let app = App(Arc::new(Parts {
         config: Arc::new(config),
         db,
         storage,
-        hub: JobHub::default(),
+        hub,
         auth,
         wake: Arc::new(Notify::new()),
         ready: Arc::new(AtomicBool::new(false)),
@@ -162,6 +166,9 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         app.storage.ensure_bucket().await.context("preparing the object storage bucket")?;
     }
     let relay = tokio::spawn(jobs::Relay::for_backend(app.db.backend()).run(app.clone(), stopped.clone()));
+    let (stop_announcing, announcing_stopped) = watch::channel(false);
+    let announcer =
+        outbox.map(|outbox| tokio::spawn(jobs::events::announce(app.db.clone(), outbox, announcing_stopped)));
     let worker = tokio::spawn(jobs::worker::run(app.clone(), stopped.clone()));
     let sweeper = tokio::spawn(jobs::sweeper::run(app.clone(), stopped));
     app.ready.store(true, Ordering::Release);
@@ -174,7 +181,19 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         storage = %storage_description,
         "Loupe is ready"
     );
-    Ok(Server { app, local_addr, public_url, stop, http, sockets_closed, worker, sweeper, relay })
+    Ok(Server {
+        app,
+        local_addr,
+        public_url,
+        stop,
+        http,
+        sockets_closed,
+        worker,
+        sweeper,
+        relay,
+        stop_announcing,
+        announcer,
+    })
 }
 
 impl Server {
@@ -188,6 +207,10 @@ impl Server {
         let _ = self.stop.send(true);
         self.worker.await?;
         self.sweeper.await?;
+        let _ = self.stop_announcing.send(true);
+        if let Some(announcer) = self.announcer.take() {
+            announcer.await?;
+        }
         self.relay.await?;
         let drained = async {
             let served = (&mut self.http).await;

@@ -91,7 +91,11 @@ fn describe() {
     describe_counter!("loupe_job_retries_total", "Attempts that failed and were put back to be retried");
     describe_counter!(
         "loupe_notify_reconnects_total",
-        "Times the PostgreSQL connection carrying other instances' job changes was lost or refused"
+        "Times a PostgreSQL connection carrying job announcements (hearing or sending them) was lost or refused"
+    );
+    describe_counter!(
+        "loupe_announcements_dropped_total",
+        "Job changes of this instance not announced to other instances (PostgreSQL refused them, or took none for a while)"
     );
     describe_counter!("loupe_events_published_total", "Job changes published to this instance's subscribers");
     describe_counter!("loupe_events_delivered_total", "Job changes handed to a subscriber's queue");
@@ -207,13 +211,19 @@ pub fn event_published(receivers: usize) {
     metrics::counter!("loupe_events_delivered_total").increment(receivers as u64);
 }
 
+/// `changes` job changes were not announced to other instances (the outbox
+/// was full, or PostgreSQL refused them twice).
+pub fn announcements_dropped(changes: usize) {
+    metrics::counter!("loupe_announcements_dropped_total").increment(changes as u64);
+}
+
 /// A subscriber fell `missed` events behind.
 pub fn events_lagged(missed: u64) {
     metrics::counter!("loupe_events_lagged_total").increment(missed);
 }
 
-/// The PostgreSQL connection that hears other instances' job changes was
-/// lost (or never came up) and is being re-established.
+/// A PostgreSQL connection that hears or sends job announcements was lost
+/// (or never came up) and is being re-established.
 pub fn notify_reconnect() {
     metrics::counter!("loupe_notify_reconnects_total").increment(1);
 }

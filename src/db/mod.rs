@@ -11,9 +11,9 @@
 //! parameter every time it is bound again (the planner may use the value),
 //! which cost 6% of the server's CPU on the small-file journey.
 
+mod announcements;
 mod cached;
 mod jobs;
-mod listen;
 mod logins;
 mod metrics;
 pub mod migrations;
@@ -36,8 +36,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
+pub use announcements::{Announcer, JobChange, Listener, Notice};
 pub use jobs::{Claim, Fence, JobFinish};
-pub use listen::{JobChange, Listener, Notice};
 pub use metrics::{PoolFigures, QueueFigures};
 pub use models::{ApiToken, Job, JobStatus, LoginAttempt, NewJob, NewUpload, Session, Upload, UploadStatus, User};
 
@@ -190,6 +190,12 @@ impl Db {
     /// only; a SQLite file has one instance, whose changes it publishes itself).
     pub async fn listen(&self) -> DbResult<Listener> {
         Listener::connect(&self.url).await
+    }
+
+    /// A dedicated connection that announces this instance's job changes
+    /// to every instance (PostgreSQL only).
+    pub async fn announcer(&self) -> DbResult<Announcer> {
+        Announcer::connect(&self.url).await
     }
 
     pub async fn ping(&self) -> DbResult<()> {

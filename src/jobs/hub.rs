@@ -1,9 +1,11 @@
 //! Live job events: every change to a job (claimed, progress, finished,
 //! cancelled) is published here as the job's new row; subscriptions and
 //! runners read it. Changes made by this instance are published by the code
-//! that made them; changes made by other instances arrive through the
-//! relay (see `events`), which also tells subscribers to re-read when it
-//! may have missed some ([`Event::Resync`]).
+//! that made them ([`JobHub::publish`], which on PostgreSQL also hands them
+//! to the outbox that announces them to other instances); changes made by
+//! other instances arrive through the relay (see `events`), which also
+//! tells subscribers to re-read when it may have missed some
+//! ([`Event::Resync`]).
 //!
 //! Each watched job has its own channel, created by its first subscriber
 //! and dropped with its last, so an event wakes only that job's
@@ -18,6 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
 
 use crate::db::{Job, JobChange};
 
@@ -53,6 +56,11 @@ pub struct JobHub {
     /// True while a relay delivers every other instance's changes (see
     /// `events`); subscribers then re-read only as a safety net.
     live: Arc<AtomicBool>,
+    /// Where this instance's own changes go to be announced to the others
+    /// (PostgreSQL; see `events`). Bounded: should the database stop taking
+    /// announcements, writers do not wait and memory does not grow; what is
+    /// dropped, other instances' subscribers find when they re-read.
+    outbox: Option<mpsc::Sender<JobChange>>,
 }
 
 /// What the relay should do about another instance's change.
@@ -66,15 +74,34 @@ pub enum Relayed {
 }
 
 impl JobHub {
-    /// Publishes the job's row, which holds no result: the channel keeps its
-    /// last `CAPACITY` events for as long as nothing newer replaces them,
-    /// and a result can be megabytes. Subscribers read it from the database.
+    /// A hub whose own changes are also sent to `outbox`.
+    pub fn announcing(outbox: mpsc::Sender<JobChange>) -> JobHub {
+        JobHub { outbox: Some(outbox), ..JobHub::default() }
+    }
+
+    /// Publishes a change this instance made (and committed): here, and to
+    /// every other instance through the outbox when there is one.
+    pub fn publish(&self, job: Job) {
+        if let Some(outbox) = &self.outbox
+            && outbox.try_send(JobChange::from(&job)).is_err()
+        {
+            crate::metrics::announcements_dropped(1);
+        }
+        self.publish_here(job);
+    }
+
+    /// Publishes the job's row to this instance's subscribers only: for
+    /// rows read from the database, which other instances can read too.
+    ///
+    /// The row holds no result: the channel keeps its last `CAPACITY`
+    /// events for as long as nothing newer replaces them, and a result can
+    /// be megabytes. Subscribers read it from the database.
     ///
     /// A row no newer than the last one published is not news (watches
     /// take only a higher version): a periodic re-read of a quiet job finds
     /// the row as it was, and sending it would wake every subscriber of
     /// the job for nothing.
-    pub fn publish(&self, job: Job) {
+    pub fn publish_here(&self, job: Job) {
         let receivers = match self.lock().get_mut(&job.id) {
             Some(channel) if channel.latest.as_ref().is_some_and(|latest| latest.version >= job.version) => return,
             Some(channel) => {

@@ -121,7 +121,7 @@ impl Watch {
         }
         match self.reread().await {
             Some(job) => {
-                self.app.hub.publish(job.clone());
+                self.app.hub.publish_here(job.clone());
                 Some(job)
             }
             None => {

@@ -53,6 +53,8 @@ pub async fn confirm_upload(app: &App, viewer: &Viewer, upload_id: &str) -> AppR
             now,
         )
         .await?;
+    // Other instances' idle workers hear of it too (see `jobs::events`).
+    app.hub.publish(job.clone());
     app.wake.notify_one();
     Ok(job)
 }

@@ -1,7 +1,8 @@
 //! Several instances on one PostgreSQL database behave as one Loupe: a
 //! subscriber on one instance follows jobs run by another, a cancellation
 //! or a new job reaches another instance's worker at once, an instance
-//! killed mid-job loses nothing, and a restarted PostgreSQL is survived.
+//! killed mid-job loses nothing, one shutting down hands its job to
+//! another, and a restarted PostgreSQL is survived.
 //! Each test prints its figures (`cargo test --test it instances -- --nocapture`)
 //! and asserts only generous bounds.
 
@@ -129,6 +130,31 @@ async fn a_confirm_on_one_instance_wakes_another() {
     println!("submit on A → claimed on B (5 jobs): {waits:?}");
     assert!(waits.iter().all(|wait| *wait < Duration::from_secs(2)), "{waits:?}");
     runner.shutdown().await.unwrap();
+}
+
+/// A job an instance hands back as it shuts down is announced like any
+/// other change (the last announcements go out after its worker stops):
+/// another instance's idle worker takes it at once, though it polls only
+/// every minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_handed_back_at_shutdown_wakes_another_instance() {
+    let app = postgres_app(&["--worker-concurrency", "0"]).await;
+    let leaving = app.start_sibling(&["--worker-concurrency", "1", "--shutdown-grace-secs", "0"]).await;
+    let job_id = app.submit("handed-back.csv", None, &slow_csv(20_000_000)).await;
+    app.wait_for_job(&job_id, |job| job["status"] == "RUNNING").await;
+    let staying = app.start_sibling(&["--worker-concurrency", "1", "--job-poll-ms", "60000"]).await;
+    // The new instance looked for work when it started and found none.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let handed_back_at = Utc::now().naive_utc();
+    leaving.shutdown().await.unwrap();
+    let job = app.wait_for_job(&job_id, is_terminal).await;
+    assert_eq!(job["status"], "SUCCEEDED", "{job:#}");
+    assert_eq!(job["attempts"], 1, "a handed-back attempt does not count: {job:#}");
+    let started: chrono::DateTime<Utc> = job["startedAt"].as_str().unwrap().parse().unwrap();
+    let taken = (started.naive_utc() - handed_back_at).to_std().unwrap_or_default();
+    println!("shutdown of A began → the job it handed back started on B: {taken:?}");
+    assert!(taken < Duration::from_secs(5), "B took the job after {taken:?}");
+    staying.shutdown().await.unwrap();
 }
 
 /// The worker id holds its process's id (`worker-<pid>-<uuid>`).
@@ -301,12 +327,15 @@ async fn a_postgres_restart_is_survived() {
     let app =
         TestApp::start_on_postgres(&cluster.url("loupe"), &["--worker-concurrency", "1", "--job-lease-secs", "2"])
             .await;
+    // Half the subscribers on another instance: they hear of the ends only
+    // if the runner's announcements come back with the database too.
+    let sibling = app.start_sibling(&["--worker-concurrency", "0"]).await;
     let csv = slow_csv(8_000_000);
     let mut followers = tokio::task::JoinSet::new();
     for i in 0..4 {
         let job_id = app.submit(&format!("through{i}.csv"), None, &csv).await;
-        let a = app.app().clone();
-        followers.spawn(async move { follow(&a, &job_id).await });
+        let on = if i % 2 == 0 { app.app().clone() } else { sibling.app.clone() };
+        followers.spawn(async move { follow(&on, &job_id).await });
     }
     // The first job is under way when the server goes.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -321,7 +350,7 @@ async fn a_postgres_restart_is_survived() {
     .unwrap();
     let back = Instant::now();
     let relay_back = loop {
-        if app.app().hub.is_live() {
+        if app.app().hub.is_live() && sibling.app.hub.is_live() {
             break back.elapsed();
         }
         assert!(back.elapsed() < Duration::from_secs(20), "the relay never reconnected");
@@ -336,13 +365,16 @@ async fn a_postgres_restart_is_survived() {
         ends.push(back.elapsed());
         delays.push((*at - end.finished_at.unwrap()).to_std().unwrap_or_default());
     }
+    let latest = *delays.iter().max().unwrap();
     println!(
-        "PostgreSQL down {:?}: relay listening again {relay_back:?} after it was back; the 4 jobs ended \
-         within {:?} of it, each seen by its subscriber within {:?} of its end",
+        "PostgreSQL down {:?}: relays listening again {relay_back:?} after it was back; the 4 jobs ended \
+         within {:?} of it, each seen by its subscriber (2 on another instance) within {latest:?} of its end",
         back - stopped,
         ends.iter().max().unwrap(),
-        delays.iter().max().unwrap()
     );
+    // Without announcements, the other instance's subscribers would wait for their 30 s safety re-read.
+    assert!(latest < Duration::from_secs(5), "an end was seen {latest:?} late");
+    sibling.shutdown().await.unwrap();
     drop(app);
     drop(cluster);
 }

@@ -45,10 +45,14 @@ postmaster reaped from backends that exited) are printed for that reason.
 With the 1 KB CSV a journey is mostly queue and database work (commits); the
 instances' CPU is then not what limits. --kb repeats its rows to a larger file,
 so that profiling it is most of an instance's CPU per journey (the goal's
-CPU-bound case).
+CPU-bound case). Uploading and reading such a file are work too, and all of
+the uploads and B's reads land on A (its store); --gzip uploads the file
+gzipped (Loupe profiles what it decompresses), which leaves profiling as
+nearly all of the work, split evenly between the instances.
 
     python3 benches/scale.py                         # 16 clients x 25 journeys, 1000 idle
     python3 benches/scale.py --kb 5000 --journeys 10 # 5 MB CSVs: CPU-bound jobs
+    python3 benches/scale.py --kb 20000 --gzip --journeys 5 # 20 MB CSVs as ~100 KB of gzip
     python3 benches/scale.py --clients 16 --journeys 50 --subscribers 2000
     python3 benches/scale.py --only b                # just the two instances
 
@@ -58,7 +62,9 @@ taskset, and PostgreSQL on 127.0.0.1:5432 with createdb/dropdb/psql.
 
 import argparse
 import asyncio
+import collections
 import datetime
+import gzip
 import json
 import os
 import resource
@@ -76,6 +82,18 @@ from served_path import CONFIRM, PG, TICKS, UPDATES, Client, Server  # noqa: E40
 
 PSQL = ["-h", "127.0.0.1", "-U", "postgres"]
 GOAL = 1.7
+
+
+# What each journey uploads: its name, content type and bytes, and the size
+# of the CSV they hold.
+Payload = collections.namedtuple("Payload", "filename content_type data csv_bytes")
+
+
+def payload_of(kb, gzipped):
+    csv = csv_of(kb)
+    if gzipped:
+        return Payload("small.csv.gz", "application/gzip", gzip.compress(csv, 6), len(csv))
+    return Payload("small.csv", "text/csv", csv, len(csv))
 
 
 def csv_of(kb):
@@ -104,8 +122,8 @@ def pending_job(database, body):
     setup = Server(False, worker_concurrency=0, database=database)
     try:
         client = Client(setup)
-        upload, url, headers = client.request_upload("pending.csv", "text/csv", len(body))
-        client.put_small(url, headers, body)
+        upload, url, headers = client.request_upload("pending.csv", "text/csv", len(body.data))
+        client.put_small(url, headers, body.data)
         job = client.gql(CONFIRM, {"id": upload})["confirmUpload"]["id"]
         client.close()
     finally:
@@ -192,8 +210,8 @@ def run(label, servers, clients, journeys, subscribers, body):
             on = {server: Client(server) for server in {home, follow_on, store}}
             barrier.wait()
             for _ in range(journeys):
-                upload, url, headers = on[home].request_upload("small.csv", "text/csv", len(body))
-                on[store].put_small(url, headers, body)
+                upload, url, headers = on[home].request_upload(body.filename, body.content_type, len(body.data))
+                on[store].put_small(url, headers, body.data)
                 start = time.perf_counter()
                 job = on[home].gql(CONFIRM, {"id": upload})["confirmUpload"]["id"]
                 last = on[follow_on].follow(job)
@@ -227,7 +245,8 @@ def run(label, servers, clients, journeys, subscribers, body):
     idle.close()
 
     n = len(records)
-    print(f"{label}: {clients} clients x {journeys} journeys of a {len(body) / 1000:.0f} KB CSV, "
+    packed = f" ({len(body.data) / 1000:.0f} KB gzipped)" if body.filename.endswith(".gz") else ""
+    print(f"{label}: {clients} clients x {journeys} journeys of a {body.csv_bytes / 1000:.0f} KB CSV{packed}, "
           f"{subscribers} idle subscribers ({still_open} still open at the end)")
     print(f"  {n} journeys in {wall:.2f} s: {n / wall:.1f} journeys/s; errors {len(errors)}"
           + (f" (first: {errors[0]!r})" if errors else ""))
@@ -283,6 +302,7 @@ def main():
     ap.add_argument("--journeys", type=int, default=25, help="per client")
     ap.add_argument("--kb", type=int, default=1,
                     help="CSV size; larger files make the jobs, not the queue, the work (e.g. 5000)")
+    ap.add_argument("--gzip", action="store_true", help="upload the CSV gzipped")
     ap.add_argument("--subscribers", type=int, default=1000, help="idle subscribers")
     ap.add_argument("--only", choices=["a", "b"], help="run one configuration")
     args = ap.parse_args()
@@ -293,7 +313,7 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.subscribers + 1024)), hard))
 
-    body = csv_of(args.kb)
+    body = payload_of(args.kb, args.gzip)
     print(f"loupe: {served_path.LOUPE}, PostgreSQL, {os.cpu_count()} cores")
     rate = {}
     if args.only in (None, "a"):

@@ -10,12 +10,17 @@
 # 3 and 13 journeys per client, and divides the difference by the 160
 # journeys between them, so start-up and shut-down cancel out.
 #
-#     bash benches/journey_instructions.sh [path/to/loupe]   # default target/release/loupe
+#     bash benches/journey_instructions.sh [path/to/loupe] [--postgres]   # default target/release/loupe
+#
+# Arguments after the binary go to served_path.py (--postgres: the journey
+# on PostgreSQL, whose own work is not counted).
 #
 # Needs valgrind and what served_path.py needs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "${1:-$here/../target/release/loupe}")
+shift || true
+extra=("$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cat > "$work/loupe" <<WRAP
@@ -25,10 +30,10 @@ WRAP
 chmod +x "$work/loupe"
 total() {
     rm -f "$work"/run.*.out
-    LOUPE_BIN="$work/loupe" python3 "$here/served_path.py" --only small --journeys "$1" >/dev/null
+    LOUPE_BIN="$work/loupe" python3 "$here/served_path.py" --only small --journeys "$1" "${extra[@]}" >/dev/null
     # The server's file is the one with journeys in it (the CLI is not run here).
     grep -h '^summary:' "$work"/run.*.out | awk '{ if ($2 > max) max = $2 } END { print max }'
 }
 few=$(total 3)
 many=$(total 13)
-echo "$bin: $(( (many - few) / 160 )) instructions per journey (callgrind; 16 clients, 3 vs 13 journeys each)"
+echo "$bin ${extra[*]}: $(( (many - few) / 160 )) instructions per journey (callgrind; 16 clients, 3 vs 13 journeys each)"

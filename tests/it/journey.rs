@@ -121,6 +121,50 @@ async fn confirm_is_idempotent(backend: crate::harness::Backend) {
     assert_eq!(jobs["jobs"]["edges"].as_array().unwrap().len(), 1, "one job for one upload");
 }
 
+/// On PostgreSQL the confirm is one statement, whose snapshot predates a
+/// job that a concurrent confirm of the same upload commits while it waits
+/// for the upload's row: it must still return that job, and add none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirm_that_waited_for_another_returns_its_job() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let app = TestApp::start_with(crate::harness::Backend::Postgres, &["--worker-concurrency", "0"]).await;
+    let body = b"x,y\n1,2\n";
+    let ticket = app.request_upload("raced.csv", Some("text/csv"), body.len() as u64).await;
+    assert_eq!(app.put(&ticket, &ticket.url, body.to_vec()).await, 200);
+    let upload = ticket.upload_id.clone();
+    let owner = loupe::auth::Viewer::local().user_id;
+    // The other confirm: its upload marked and its job inserted, not yet committed.
+    let mut other = AsyncPgConnection::establish(&app.database.url).await.unwrap();
+    other
+        .batch_execute(&format!(
+            "BEGIN; UPDATE uploads SET status = 'UPLOADED', uploaded_at = now() WHERE id = '{upload}'; \
+             INSERT INTO jobs (id, upload_id, owner_id, status, max_attempts, created_at, updated_at) \
+             VALUES ('the-other-job', '{upload}', '{owner}', 'PENDING', 3, now(), now());"
+        ))
+        .await
+        .unwrap();
+    let db = app.app().db.clone();
+    let confirming = tokio::spawn(async move {
+        let now = chrono::Utc::now().naive_utc();
+        let job = loupe::db::NewJob {
+            id: "this-job",
+            upload_id: &upload,
+            owner_id: &owner,
+            status: loupe::db::JobStatus::Pending,
+            max_attempts: 3,
+            created_at: now,
+            updated_at: now,
+        };
+        db.confirm_upload(&upload, None, &job, now).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!confirming.is_finished(), "the confirm waits for the upload's row");
+    other.batch_execute("COMMIT").await.unwrap();
+    let job = confirming.await.unwrap().expect("the confirm answers");
+    assert_eq!(job.id, "the-other-job");
+    assert_eq!(app.count_rows("jobs").await, 1);
+}
+
 async fn legacy_protocol_subscriptions(backend: crate::harness::Backend) {
     let app = TestApp::start(backend).await;
     let job_id = app.submit("legacy.csv", None, b"a,b\n1,2\n").await;

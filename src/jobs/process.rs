@@ -64,7 +64,7 @@ pub async fn process(
     if local && upload.size <= INLINE_BYTES {
         // 4 KiB at most: microseconds from the page cache, where a
         // just-written object is, and one disk read otherwise.
-        head = run.fill()?;
+        head = run.fill(0, run.buffer.len())?;
         if is_light(&run.buffer[..head]) {
             let profiled =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.process(&upload.filename, options, head)));
@@ -119,14 +119,8 @@ struct Run {
 
 impl Run {
     /// Processes the object, whose first `head` bytes are in the buffer already.
-    fn process(mut self, filename: &str, options: ProfileOptions, mut head: usize) -> Result<JobOutput, ProcessError> {
-        while head < SNIFF_BYTES {
-            let n = self.read(head)?;
-            if n == 0 {
-                break;
-            }
-            head += n;
-        }
+    fn process(mut self, filename: &str, options: ProfileOptions, head: usize) -> Result<JobOutput, ProcessError> {
+        let head = self.fill(head, SNIFF_BYTES)?;
         // A format the user chose is profiled as such; otherwise the content decides.
         if options.format.is_none() && !profile::is_tabular(&self.buffer[..head.min(SNIFF_BYTES)], filename) {
             let mut summarizer = FileSummarizer::new();
@@ -141,10 +135,10 @@ impl Run {
         Ok(JobOutput::TableProfile(profiler.finish().map_err(|e| ProcessError::Unreadable(e.to_string()))?))
     }
 
-    /// Reads until the buffer is full or the object ends; returns the bytes read.
-    fn fill(&mut self) -> Result<usize, ProcessError> {
-        let mut filled = 0;
-        while filled < self.buffer.len() {
+    /// Reads on from `filled` bytes until at least `wanted` are in the
+    /// buffer (or it is full, or the object ends); returns how many are.
+    fn fill(&mut self, mut filled: usize, wanted: usize) -> Result<usize, ProcessError> {
+        while filled < wanted {
             let n = self.read(filled)?;
             if n == 0 {
                 break;

@@ -76,14 +76,11 @@ impl PutSigner {
         let scope = format!("{date}/{}/s3/aws4_request", self.region);
         let path = format!("{}/{}/{}", self.path, encode(&self.bucket, false), encode(key, false));
         let content_type = content_type.unwrap_or("");
-        let mut headers = vec![
-            ("content-length".to_owned(), size.to_string()),
-            ("content-type".to_owned(), content_type.to_owned()),
-            ("if-none-match".to_owned(), "*".to_owned()),
-        ];
-        if content_type.is_empty() {
-            headers.retain(|(name, _)| name != "content-type");
+        let mut headers = vec![("content-length".to_owned(), size.to_string())];
+        if !content_type.is_empty() {
+            headers.push(("content-type".to_owned(), content_type.to_owned()));
         }
+        headers.push(("if-none-match".to_owned(), "*".to_owned()));
         let signed: Vec<&str> =
             SIGNED_HEADERS.iter().copied().filter(|name| *name != "content-type" || !content_type.is_empty()).collect();
         let signed_headers = signed.join(";");

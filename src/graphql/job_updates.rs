@@ -105,7 +105,10 @@ impl Lean {
 
     fn into_stream(self, session: Arc<Data>) -> BoxStream<'static, Response> {
         let Lean { app, viewer, job_id, request, render } = self;
-        futures_util::stream::once(async move {
+        // Boxed apart, so that the setup's state (nearly 4 KiB: the request,
+        // the first render) is freed once it has made the stream; inline, a
+        // finished `Once` would keep its room as long as the subscription.
+        futures_util::stream::once(Box::pin(async move {
             match jobs::watch_job(&app, &viewer, &job_id).await {
                 Ok(updates) => {
                     drop(request);
@@ -128,7 +131,7 @@ impl Lean {
                     schema.execute_stream_with_session_data(request, session)
                 }
             }
-        })
+        }))
         .flatten()
         .boxed()
     }

@@ -7,6 +7,11 @@ use loupe::config::{Cli, Command, LogFormat, Providers};
 use loupe::profile::{Format, ProfileOptions, Profiler, TableProfile};
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc rather than the system's: see its entry in Cargo.toml.
+#[cfg(unix)]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut cli = Cli::parse();

@@ -324,13 +324,14 @@ pub fn sniff_text(text: &[u8], filename: &str, complete: bool) -> Option<Sniffed
     }
     let delim = best.map_or(ext_delim, |b| b.2);
     let quote = detect_quote(body, delim);
-    let recs = parse_records(body, delim, quote, 50, complete);
+    // The header is judged on the first record alone.
+    let first = parse_records(body, delim, quote, 1, complete);
     Some(Sniffed {
         format: if delim == b'\t' { Format::Tsv } else { Format::Csv },
         compression: Compression::None,
         delimiter: Some(delim),
         quote: Some(quote),
-        has_header: detect_header(&recs),
+        has_header: detect_header(&first),
         line_ending: le,
         bom,
         encoding: enc,

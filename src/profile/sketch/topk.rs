@@ -217,13 +217,14 @@ impl TopK {
         }
     }
 
-    /// The `k` largest (text, count) pairs, ties broken by text for stable output.
+    /// The `k` largest (text, count) pairs, ties broken by text (its bytes,
+    /// which order valid UTF-8 as its characters) for stable output. Only
+    /// the `k` kept become strings.
     pub fn top(&self, k: usize) -> Vec<(String, u64)> {
-        let mut all: Vec<(String, u64)> =
-            self.entries().map(|(_, count, text)| (String::from_utf8_lossy(text).into_owned(), count)).collect();
-        all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut all: Vec<(&[u8], u64)> = self.entries().map(|(_, count, text)| (text, count)).collect();
+        all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         all.truncate(k);
-        all
+        all.into_iter().map(|(text, count)| (String::from_utf8_lossy(text).into_owned(), count)).collect()
     }
 }
 

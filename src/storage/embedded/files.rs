@@ -1,14 +1,17 @@
 //! How the embedded store keeps an object on disk: its bytes are the file at
 //! the key's path under the bucket's folder, so the worker reads them with no
-//! format in the way; its ETag and content type are extended attributes of
-//! that file, written before the file gets its name, so an object appears
+//! format in the way; its ETag and content type are one extended attribute
+//! of that file, written before the file gets its name, so an object appears
 //! whole, with its ETag, or not at all.
 //!
-//! A new object is written under a temporary name in the store's `.tmp`
-//! folder (same file system), fsynced, given its attributes and then linked
-//! (create-only) or renamed into place, and the folder is fsynced: after a
-//! crash an object is either complete or absent, and what is left in `.tmp`
-//! is removed at the next start.
+//! A new object is written as a draft in the store's `.tmp` folder (same
+//! file system), fsynced, given its attribute and then linked (create-only)
+//! or renamed into place, and the folder is fsynced: after a crash an object
+//! is either complete or absent. Where Linux allows, a draft is an unnamed
+//! file (`O_TMPFILE`): a crash leaves nothing of it, and it saves creating
+//! and removing a name in `.tmp` (and, on ext4 without a journal, that
+//! name's fsync). Elsewhere drafts are named files, and what a crash left
+//! of them is removed at the next start.
 //!
 //! The ETag is an XXH3-128 of the bytes, computed while they are written:
 //! MD5 (what AWS uses) would cost more than the write itself, and S3 clients
@@ -25,11 +28,22 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use xxhash_rust::xxh3::Xxh3;
 
-/// Where temporary files are written, inside the store's root.
+/// Where drafts are written, inside the store's root.
 const TEMP_FOLDER: &str = ".tmp";
 
-const ETAG_NAME: &str = "user.loupe.etag";
-const CONTENT_TYPE_NAME: &str = "user.loupe.content-type";
+/// The attribute holding `<etag>` or `<etag> <content type>`. One attribute
+/// with a short name, because ext4 (with its default 256-byte inodes) keeps
+/// up to 64 bytes of value inside the inode: an ETag with a content type of
+/// up to 31 bytes (`text/csv`, `application/vnd.ms-excel`) costs no block of
+/// its own, which two attributes did, and that block was one more write in
+/// every object's fsync. A longer value still works, in a block of its own.
+const DESCRIPTION_NAME: &str = "user.loupe";
+/// The longest attribute value read back; a content type that would not fit
+/// is not kept (Loupe's own uploads allow 255 bytes).
+const DESCRIPTION_BYTES: usize = 512;
+/// The two attributes earlier builds of Loupe wrote, still read.
+const OLD_ETAG_NAME: &str = "user.loupe.etag";
+const OLD_CONTENT_TYPE_NAME: &str = "user.loupe.content-type";
 
 /// What the store knows of a stored object.
 #[derive(Clone, Debug)]
@@ -68,32 +82,46 @@ pub fn open(path: &Path) -> io::Result<Option<(File, Option<Stored>)>> {
         Err(err) if matches!(err.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => return Ok(None),
         Err(err) => return Err(err),
     };
-    if file.metadata()?.is_dir() {
+    let meta = file.metadata()?;
+    if meta.is_dir() {
         return Ok(None);
     }
-    let recorded = describe_recorded(&file)?;
+    let recorded = describe_recorded(&file, &meta)?;
     Ok(Some((file, recorded)))
 }
 
-fn describe_recorded(file: &File) -> io::Result<Option<Stored>> {
-    let meta = file.metadata()?;
-    let Some(etag) = attribute(file, ETAG_NAME)? else { return Ok(None) };
-    Ok(Some(Stored {
-        size: meta.len(),
-        etag,
-        content_type: attribute(file, CONTENT_TYPE_NAME)?,
-        modified: meta.modified()?,
-    }))
+fn describe_recorded(file: &File, meta: &std::fs::Metadata) -> io::Result<Option<Stored>> {
+    let (etag, content_type) = match attribute(file, DESCRIPTION_NAME)? {
+        Some(description) => match description.split_once(' ') {
+            Some((etag, content_type)) => (etag.to_owned(), Some(content_type.to_owned())),
+            None => (description, None),
+        },
+        None => {
+            let Some(etag) = attribute(file, OLD_ETAG_NAME)? else { return Ok(None) };
+            (etag, attribute(file, OLD_CONTENT_TYPE_NAME)?)
+        }
+    };
+    Ok(Some(Stored { size: meta.len(), etag, content_type, modified: meta.modified()? }))
+}
+
+/// The attribute's value; None when the content type would not fit.
+fn description(etag: &str, content_type: Option<&str>) -> (String, bool) {
+    match content_type {
+        Some(content_type) if etag.len() + 1 + content_type.len() <= DESCRIPTION_BYTES => {
+            (format!("{etag} {content_type}"), true)
+        }
+        _ => (etag.to_owned(), false),
+    }
 }
 
 /// Describes an open object, computing (and recording, where the file
 /// system allows) its ETag when it has none: then a pass over the file, so
 /// call it off the async runtime. Leaves the file at its start.
 pub fn describe(file: &mut File) -> io::Result<Stored> {
-    if let Some(stored) = describe_recorded(file)? {
+    let meta = file.metadata()?;
+    if let Some(stored) = describe_recorded(file, &meta)? {
         return Ok(stored);
     }
-    let meta = file.metadata()?;
     let mut hasher = Xxh3::new();
     let mut buffer = vec![0; 1 << 20];
     loop {
@@ -106,7 +134,7 @@ pub fn describe(file: &mut File) -> io::Result<Stored> {
     let etag = etag_of(&hasher);
     // A read-only file system, or one without extended attributes: the ETag
     // is computed again next time.
-    let _ = set_attribute(file, ETAG_NAME, &etag);
+    let _ = set_attribute(file, DESCRIPTION_NAME, &etag);
     Ok(Stored { size: meta.len(), etag, content_type: None, modified: meta.modified()? })
 }
 
@@ -114,18 +142,51 @@ fn etag_of(hasher: &Xxh3) -> String {
     format!("{:032x}", hasher.digest128())
 }
 
-/// Removes temporary files a crash left behind. The data directory belongs
-/// to one process, so no other writer can be using them.
-pub fn clean_temp(root: &Path) -> io::Result<()> {
-    let temp = root.join(TEMP_FOLDER);
-    std::fs::create_dir_all(&temp)?;
-    for entry in std::fs::read_dir(&temp)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() {
-            std::fs::remove_file(entry.path())?;
+/// Where new objects are drafted: the store's `.tmp` folder, as unnamed
+/// files where the file system allows.
+#[derive(Clone, Debug)]
+pub struct Drafts {
+    folder: PathBuf,
+    unnamed: bool,
+}
+
+impl Drafts {
+    /// Prepares the folder, removes the named drafts a crash left behind
+    /// (the data directory belongs to one process, so no other writer can be
+    /// using them) and finds out whether unnamed drafts work there.
+    pub fn open(root: &Path) -> io::Result<Drafts> {
+        let folder = root.join(TEMP_FOLDER);
+        std::fs::create_dir_all(&folder)?;
+        for entry in std::fs::read_dir(&folder)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                std::fs::remove_file(entry.path())?;
+            }
         }
+        let unnamed = unnamed_drafts_work(&folder);
+        Ok(Drafts { folder, unnamed })
     }
-    Ok(())
+
+    /// Drafts named files only, as where unnamed ones are not supported.
+    #[cfg(test)]
+    fn named_only(mut self) -> Drafts {
+        self.unnamed = false;
+        self
+    }
+
+    fn new_name(&self) -> PathBuf {
+        self.folder.join(uuid::Uuid::new_v4().simple().to_string())
+    }
+}
+
+/// Whether an unnamed file can be made in `folder` and then given a name:
+/// Linux's `O_TMPFILE` needs a file system that supports it, and naming the
+/// file needs `/proc`. Leaves nothing behind.
+fn unnamed_drafts_work(folder: &Path) -> bool {
+    let probe = folder.join(format!("probe-{}", uuid::Uuid::new_v4().simple()));
+    let linked = create_unnamed(folder).and_then(|file| link_unnamed(&file, &probe)).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    linked
 }
 
 /// Why a new object did not take its place.
@@ -138,20 +199,26 @@ pub enum CommitError {
     Io(#[from] io::Error),
 }
 
-/// An object being written; removed unless committed.
+/// An object being written; nothing of it stays unless committed.
 pub struct NewObject {
     file: File,
-    temp: PathBuf,
+    /// The draft's name; None for an unnamed draft.
+    temp: Option<PathBuf>,
+    drafts: Drafts,
     hasher: Xxh3,
     size: u64,
     committed: bool,
 }
 
 impl NewObject {
-    pub fn create(root: &Path) -> io::Result<NewObject> {
-        let temp = root.join(TEMP_FOLDER).join(uuid::Uuid::new_v4().simple().to_string());
-        let file = File::options().write(true).create_new(true).open(&temp)?;
-        Ok(NewObject { file, temp, hasher: Xxh3::new(), size: 0, committed: false })
+    pub fn create(drafts: &Drafts) -> io::Result<NewObject> {
+        let (file, temp) = if drafts.unnamed {
+            (create_unnamed(&drafts.folder)?, None)
+        } else {
+            let temp = drafts.new_name();
+            (File::options().write(true).create_new(true).open(&temp)?, Some(temp))
+        };
+        Ok(NewObject { file, temp, drafts: drafts.clone(), hasher: Xxh3::new(), size: 0, committed: false })
     }
 
     /// Appends `chunks` with as few system calls as their number allows.
@@ -180,18 +247,33 @@ impl NewObject {
     /// `replace` is false (an existing object makes it [`CommitError::Exists`]).
     pub fn commit(mut self, path: &Path, content_type: Option<&str>, replace: bool) -> Result<Stored, CommitError> {
         let etag = etag_of(&self.hasher);
+        let (description, keeps_content_type) = description(&etag, content_type);
         // Before the name: whoever sees the object sees its ETag.
-        let recorded = set_attribute(&self.file, ETAG_NAME, &etag).is_ok();
-        if recorded && let Some(content_type) = content_type {
-            set_attribute(&self.file, CONTENT_TYPE_NAME, content_type)?;
-        }
+        let recorded = set_attribute(&self.file, DESCRIPTION_NAME, &description).is_ok();
         self.file.sync_all()?;
         let folder = path.parent().ok_or_else(|| io::Error::other("an object path has a folder"))?;
         std::fs::create_dir_all(folder)?;
-        if replace {
-            std::fs::rename(&self.temp, path)?;
-        } else if link_new(&self.temp, path)? {
-            std::fs::remove_file(&self.temp)?;
+        match &self.temp {
+            None if replace => {
+                // A rename needs a name to move: the draft gets one first.
+                let temp = self.drafts.new_name();
+                link_unnamed(&self.file, &temp)?;
+                if let Err(err) = std::fs::rename(&temp, path) {
+                    let _ = std::fs::remove_file(&temp);
+                    return Err(err.into());
+                }
+            }
+            None => link_unnamed(&self.file, path).map_err(|err| match err.kind() {
+                io::ErrorKind::AlreadyExists => CommitError::Exists,
+                _ => CommitError::Io(err),
+            })?,
+            Some(temp) => {
+                if replace {
+                    std::fs::rename(temp, path)?;
+                } else if link_new(temp, path)? {
+                    std::fs::remove_file(temp)?;
+                }
+            }
         }
         self.committed = true;
         sync_folder(folder)?;
@@ -199,7 +281,7 @@ impl NewObject {
         Ok(Stored {
             size: self.size,
             etag,
-            content_type: content_type.filter(|_| recorded).map(str::to_owned),
+            content_type: content_type.filter(|_| recorded && keeps_content_type).map(str::to_owned),
             modified: meta.modified()?,
         })
     }
@@ -207,8 +289,10 @@ impl NewObject {
 
 impl Drop for NewObject {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.temp);
+        if !self.committed
+            && let Some(temp) = &self.temp
+        {
+            let _ = std::fs::remove_file(temp);
         }
     }
 }
@@ -242,10 +326,37 @@ fn sync_folder(folder: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// A file in `folder` with no name, which vanishes if the process dies first.
+#[cfg(target_os = "linux")]
+fn create_unnamed(folder: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+    Ok(File::from(rustix::fs::open(folder, flags, Mode::from_raw_mode(0o666))?))
+}
+
+/// Gives an unnamed file the name `path`, failing if the name is taken.
+#[cfg(target_os = "linux")]
+fn link_unnamed(file: &File, path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // `AT_EMPTY_PATH` would need CAP_DAC_READ_SEARCH; the /proc link does not.
+    let own = format!("/proc/self/fd/{}", file.as_raw_fd());
+    let follow = rustix::fs::AtFlags::SYMLINK_FOLLOW;
+    Ok(rustix::fs::linkat(rustix::fs::CWD, own.as_str(), rustix::fs::CWD, path, follow)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn create_unnamed(_folder: &Path) -> io::Result<File> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn link_unnamed(_file: &File, _path: &Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
 #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
 fn attribute(file: &File, name: &str) -> io::Result<Option<String>> {
-    // An ETag is 32 bytes; a longer content type than this is not kept.
-    let mut value = [0; 512];
+    let mut value = [0; DESCRIPTION_BYTES];
     match rustix::fs::fgetxattr(file, name, &mut value) {
         Ok(n) => Ok(std::str::from_utf8(&value[..n]).ok().map(str::to_owned)),
         Err(rustix::io::Errno::NODATA | rustix::io::Errno::NOTSUP) => Ok(None),
@@ -266,4 +377,99 @@ fn attribute(_file: &File, _name: &str) -> io::Result<Option<String>> {
 #[cfg(not(any(target_os = "linux", target_os = "android", target_vendor = "apple")))]
 fn set_attribute(_file: &File, _name: &str, _value: &str) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(
+        drafts: &Drafts,
+        path: &Path,
+        body: &[u8],
+        content_type: Option<&str>,
+        replace: bool,
+    ) -> Result<Stored, CommitError> {
+        let mut object = NewObject::create(drafts)?;
+        object.write(&[Bytes::copy_from_slice(body)])?;
+        object.commit(path, content_type, replace)
+    }
+
+    fn drafts_left(root: &Path) -> usize {
+        std::fs::read_dir(root.join(TEMP_FOLDER)).unwrap().count()
+    }
+
+    /// Both kinds of draft: unnamed where this machine's file system allows
+    /// (ext4 and tmpfs do), and the named ones other systems get.
+    #[test]
+    fn objects_appear_whole_and_drafts_leave_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let unnamed = Drafts::open(root.path()).unwrap();
+        #[cfg(target_os = "linux")]
+        assert!(unnamed.unnamed, "O_TMPFILE works on the file systems tests run on");
+        for (kind, drafts) in [("unnamed", unnamed.clone()), ("named", unnamed.named_only())] {
+            let path = root.path().join("bucket").join(kind).join("a.csv");
+            let stored = put(&drafts, &path, b"a\n1\n", Some("text/csv"), false).unwrap();
+            assert_eq!(stored.etag, format!("{:032x}", xxhash_rust::xxh3::xxh3_128(b"a\n1\n")));
+            assert_eq!(std::fs::read(&path).unwrap(), b"a\n1\n", "{kind}");
+            let (_, recorded) = open(&path).unwrap().unwrap();
+            let recorded = recorded.expect("described");
+            assert_eq!(
+                (recorded.etag.as_str(), recorded.content_type.as_deref()),
+                (stored.etag.as_str(), Some("text/csv"))
+            );
+
+            let again = put(&drafts, &path, b"other", None, false);
+            assert!(matches!(again, Err(CommitError::Exists)), "{kind}: create-only keeps the first");
+            assert_eq!(std::fs::read(&path).unwrap(), b"a\n1\n");
+
+            let replaced = put(&drafts, &path, b"b\n2\n", None, true).unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), b"b\n2\n", "{kind}");
+            let (_, recorded) = open(&path).unwrap().unwrap();
+            assert_eq!(recorded.unwrap().etag, replaced.etag);
+
+            let mut abandoned = NewObject::create(&drafts).unwrap();
+            abandoned.write(&[Bytes::from_static(b"half")]).unwrap();
+            drop(abandoned);
+            assert_eq!(drafts_left(root.path()), 0, "{kind}");
+        }
+    }
+
+    #[test]
+    fn named_drafts_left_by_a_crash_are_removed_at_start() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join(TEMP_FOLDER)).unwrap();
+        std::fs::write(root.path().join(TEMP_FOLDER).join("0123456789abcdef"), b"half of an upl").unwrap();
+        Drafts::open(root.path()).unwrap();
+        assert_eq!(drafts_left(root.path()), 0);
+    }
+
+    /// An ETag and a short content type fit inside an ext4 inode; a content
+    /// type too long to be read back is not kept.
+    #[test]
+    fn descriptions_stay_short_and_readable() {
+        let etag = "0123456789abcdef0123456789abcdef";
+        let (value, kept) = description(etag, Some("application/vnd.ms-excel"));
+        assert!(kept && value.len() <= 64, "{value}");
+        assert_eq!(description(etag, None), (etag.to_owned(), false));
+        let long = "x".repeat(DESCRIPTION_BYTES);
+        assert_eq!(description(etag, Some(&long)), (etag.to_owned(), false));
+    }
+
+    /// Objects written by earlier builds carry two attributes.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn objects_described_the_old_way_keep_their_etag_and_type() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("old.csv");
+        std::fs::write(&path, b"a\n").unwrap();
+        let file = File::open(&path).unwrap();
+        set_attribute(&file, OLD_ETAG_NAME, "00000000000000000000000000000abc").unwrap();
+        set_attribute(&file, OLD_CONTENT_TYPE_NAME, "text/plain").unwrap();
+        let (_, recorded) = open(&path).unwrap().unwrap();
+        let recorded = recorded.expect("described");
+        assert_eq!(recorded.etag, "00000000000000000000000000000abc");
+        assert_eq!(recorded.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(recorded.size, 2);
+    }
 }

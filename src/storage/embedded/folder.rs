@@ -21,7 +21,7 @@ use s3s::dto::*;
 use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
 use tokio::sync::mpsc;
 
-use super::files::{self, CommitError, NewObject, Stored};
+use super::files::{self, CommitError, Drafts, NewObject, Stored};
 use super::integrity::Integrity;
 
 /// How much of a body is gathered before it crosses to the disk thread, and
@@ -31,7 +31,7 @@ const BLOCK_BYTES: usize = 1 << 20;
 const BLOCKS_IN_FLIGHT: usize = 4;
 
 pub struct Folder {
-    root: PathBuf,
+    drafts: Drafts,
     bucket: String,
     bucket_folder: PathBuf,
 }
@@ -41,8 +41,8 @@ impl Folder {
     pub fn open(root: &Path, bucket: &str) -> io::Result<Folder> {
         let bucket_folder = root.join(bucket);
         std::fs::create_dir_all(&bucket_folder)?;
-        files::clean_temp(root)?;
-        Ok(Folder { root: root.to_owned(), bucket: bucket.to_owned(), bucket_folder })
+        let drafts = Drafts::open(root)?;
+        Ok(Folder { drafts, bucket: bucket.to_owned(), bucket_folder })
     }
 
     fn object_path(&self, bucket: &str, key: &str) -> S3Result<PathBuf> {
@@ -139,7 +139,7 @@ impl S3 for Folder {
         }
         let integrity = Integrity::for_put(&input)?;
         let body = input.body.take().ok_or_else(|| s3_error!(IncompleteBody))?;
-        let target = Target { root: self.root.clone(), path, content_type: input.content_type.take(), replace };
+        let target = Target { drafts: self.drafts.clone(), path, content_type: input.content_type.take(), replace };
         let (stored, checksum) = write(body, target, integrity, trailers).await?;
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(ETag::Strong(stored.etag)),
@@ -155,7 +155,7 @@ impl S3 for Folder {
 
 /// Where and how a PUT's object is committed.
 struct Target {
-    root: PathBuf,
+    drafts: Drafts,
     path: PathBuf,
     content_type: Option<String>,
     replace: bool,
@@ -186,7 +186,7 @@ async fn write(
     };
     let writer = tokio::task::spawn_blocking(move || {
         let mut integrity = integrity;
-        let mut object = NewObject::create(&target.root).map_err(|e| io_error(e, "creating an object"))?;
+        let mut object = NewObject::create(&target.drafts).map_err(|e| io_error(e, "creating an object"))?;
         let mut take = |chunks: &[Bytes]| {
             for chunk in chunks {
                 integrity.update(chunk);

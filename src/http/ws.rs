@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt, future};
+use futures_util::{FutureExt, SinkExt, StreamExt, future};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::GraphqlState;
@@ -225,23 +225,9 @@ async fn relay(relay: Relay) {
     let mut revoked: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(future::pending());
     loop {
         let message = tokio::select! {
-            message = output.next() => match message {
-                Some(WsMessage::Text(text)) => {
-                    acknowledged = acknowledged || text.contains(r#""type":"connection_ack""#);
-                    Message::Text(text.into())
-                }
-                Some(WsMessage::Close(code, reason)) => {
-                    match *refusal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
-                        Some(refused) => close(UNAUTHORIZED, refused.into()),
-                        None => close(code, reason),
-                    }
-                }
-                // The legacy protocol refuses with a `connection_error`
-                // message and ends; the close code says why all the same.
-                None => match *refusal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
-                    Some(refused) => close(UNAUTHORIZED, refused.into()),
-                    None => break,
-                },
+            message = output.next() => match outgoing(message, &refusal, &mut acknowledged) {
+                Some(message) => message,
+                None => break,
             },
             established = &mut credential, if waiting_for_credential => {
                 waiting_for_credential = false;
@@ -258,10 +244,54 @@ async fn relay(relay: Relay) {
             _ = sockets.stop.wait_for(|stop| *stop) => close(close_code::AWAY, "the server is shutting down".into()),
             _ = &mut init_deadline, if !acknowledged => close(4408, "Connection initialisation timeout".into()),
         };
-        let closing = matches!(message, Message::Close(_));
-        if sink.send(message).await.is_err() || closing {
+        // Messages the stream has ready already (a job's last state and its
+        // subscription's `complete`, say) go out with this one in one write.
+        let mut message = Some(message);
+        while let Some(next) = message.take() {
+            let closing = matches!(next, Message::Close(_));
+            if sink.feed(next).await.is_err() {
+                return;
+            }
+            if closing {
+                let _ = sink.flush().await;
+                return;
+            }
+            if let Some(ready) = output.next().now_or_never() {
+                match outgoing(ready, &refusal, &mut acknowledged) {
+                    Some(ready) => message = Some(ready),
+                    None => {
+                        let _ = sink.flush().await;
+                        return;
+                    }
+                }
+            }
+        }
+        if sink.flush().await.is_err() {
             break;
         }
+    }
+}
+
+/// What the socket sends for the protocol's next message; None when the
+/// stream ended without a refusal (the socket then just closes).
+fn outgoing(
+    message: Option<WsMessage>,
+    refusal: &std::sync::Mutex<Option<&'static str>>,
+    acknowledged: &mut bool,
+) -> Option<Message> {
+    let refused = || *refusal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    match message {
+        Some(WsMessage::Text(text)) => {
+            *acknowledged = *acknowledged || text.contains(r#""type":"connection_ack""#);
+            Some(Message::Text(text.into()))
+        }
+        Some(WsMessage::Close(code, reason)) => Some(match refused() {
+            Some(refused) => close(UNAUTHORIZED, refused.into()),
+            None => close(code, reason),
+        }),
+        // The legacy protocol refuses with a `connection_error` message and
+        // ends; the close code says why all the same.
+        None => refused().map(|refused| close(UNAUTHORIZED, refused.into())),
     }
 }
 

@@ -3,7 +3,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::Parser;
-use loupe::config::{Cli, Command, LogFormat, Providers};
+use loupe::config::{Cli, Command, Config, LogFormat, Providers};
 use loupe::profile::{Format, ProfileOptions, Profiler, TableProfile};
 use tracing_subscriber::EnvFilter;
 
@@ -12,8 +12,7 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let mut cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,s3s=warn"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
@@ -24,11 +23,13 @@ async fn main() -> anyhow::Result<()> {
     }
     cli.config.providers = Providers::from_env(std::env::vars()).map_err(anyhow::Error::msg)?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => loupe::app::start(cli.config).await?.run_until_signal().await,
-        Command::Migrate => {
+        Command::Serve => {
+            runtime(&cli.config)?.block_on(async { loupe::app::start(cli.config).await?.run_until_signal().await })
+        }
+        Command::Migrate => runtime(&cli.config)?.block_on(async {
             loupe::app::open_database(&cli.config).await?;
             Ok(())
-        }
+        }),
         Command::Profile { path, format, delimiter, threads, compact } => {
             let profile = profile_file(&path, format.as_deref(), delimiter.as_deref(), threads)?;
             let stdout = std::io::stdout().lock();
@@ -41,6 +42,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The async runtime the server runs on; `loupe profile` needs none.
+fn runtime(config: &Config) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(config.runtime_threads()).enable_all().build()
 }
 
 /// Streams a local file through the profiler, as the worker does with an object.

@@ -52,7 +52,8 @@ type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
 /// (see [`Db::connect`]), and the fsyncs of checkpoints happen in the
 /// [`Checkpointer`]. Only another process writing the same file (a second
 /// instance on one SQLite file) can make a statement wait for its lock, up
-/// to the busy timeout, and then it holds a runtime thread while it waits.
+/// to the busy timeout, and then it holds a runtime thread while it waits
+/// (on a 2-core machine the only one: see `Config::runtime_threads`).
 struct Inline;
 
 impl SpawnBlocking for Inline {

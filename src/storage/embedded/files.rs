@@ -104,7 +104,8 @@ fn describe_recorded(file: &File, meta: &std::fs::Metadata) -> io::Result<Option
     Ok(Some(Stored { size: meta.len(), etag, content_type, modified: meta.modified()? }))
 }
 
-/// The attribute's value; None when the content type would not fit.
+/// The attribute's value, and whether it holds the content type: one too
+/// long to be read back is left out.
 fn description(etag: &str, content_type: Option<&str>) -> (String, bool) {
     match content_type {
         Some(content_type) if etag.len() + 1 + content_type.len() <= DESCRIPTION_BYTES => {

@@ -259,11 +259,11 @@ impl Cadence {
 /// steady load a write always comes first. The log then grew by 60 MB per
 /// 800 small-file journeys, for as long as the load lasted, and every
 /// frame appended to it cost more than one written over. So once the log
-/// passes [`Cadence::restart_frames`], the checkpointer takes the app's connection
-/// from the pool (statements wait for it without holding a thread) and
-/// runs a RESTART checkpoint, which copies the few frames the PASSIVE one
-/// left: a pause of a few milliseconds, and the next write starts the log
-/// over.
+/// passes [`Cadence::restart_frames`], the checkpointer takes the app's
+/// connection from the pool (statements wait for it without holding a
+/// thread) and runs a RESTART checkpoint, which copies the few frames the
+/// PASSIVE one left: a pause of a few milliseconds, and the next write
+/// starts the log over.
 struct Checkpointer {
     task: tokio::task::JoinHandle<()>,
 }

@@ -245,9 +245,13 @@ async fn relay(relay: Relay) {
             _ = &mut init_deadline, if !acknowledged => close(4408, "Connection initialisation timeout".into()),
         };
         // Messages the stream has ready already (a job's last state and its
-        // subscription's `complete`, say) go out with this one in one write.
+        // subscription's `complete`, say) go out with this one in one write;
+        // a few at most, so that a busy socket still hears of a revocation
+        // or a shutdown between writes.
         let mut message = Some(message);
+        let mut batched = 0;
         while let Some(next) = message.take() {
+            batched += 1;
             let closing = matches!(next, Message::Close(_));
             if sink.feed(next).await.is_err() {
                 return;
@@ -255,6 +259,9 @@ async fn relay(relay: Relay) {
             if closing {
                 let _ = sink.flush().await;
                 return;
+            }
+            if batched == MESSAGES_PER_WRITE {
+                break;
             }
             if let Some(ready) = output.next().now_or_never() {
                 match outgoing(ready, &refusal, &mut acknowledged) {
@@ -271,6 +278,9 @@ async fn relay(relay: Relay) {
         }
     }
 }
+
+/// The most messages [`relay`] gathers into one write.
+const MESSAGES_PER_WRITE: usize = 16;
 
 /// What the socket sends for the protocol's next message; None when the
 /// stream ended without a refusal (the socket then just closes).

@@ -23,6 +23,7 @@
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -144,10 +145,10 @@ fn etag_of(hasher: &Xxh3) -> String {
 }
 
 /// Where new objects are drafted: the store's `.tmp` folder, as unnamed
-/// files where the file system allows.
+/// files where the file system allows. Cheap to clone: each PUT takes one.
 #[derive(Clone, Debug)]
 pub struct Drafts {
-    folder: PathBuf,
+    folder: Arc<Path>,
     unnamed: bool,
 }
 
@@ -165,7 +166,7 @@ impl Drafts {
             }
         }
         let unnamed = unnamed_drafts_work(&folder);
-        Ok(Drafts { folder, unnamed })
+        Ok(Drafts { folder: folder.into(), unnamed })
     }
 
     /// Drafts named files only, as where unnamed ones are not supported.
